@@ -1,0 +1,134 @@
+using FhirTrialGateway.Core.Fhir;
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Core.Resources;
+
+/// <summary>
+/// The FHIR RESTful interactions on single resources: read, vread, create, update, delete and their conditional
+/// forms. It checks what can be checked before touching the store (type, id, body), extracts index rows outside
+/// the write path, and runs each write as one unit of work in the store.
+/// </summary>
+public sealed class ResourceService(IResourceStore store)
+{
+    private readonly SearchIndexer _indexer = SearchIndexer.Instance;
+
+    public async Task<StoredResource> ReadAsync(string resourceType, string id, CancellationToken cancellationToken)
+    {
+        FhirModel.RequireResourceType(resourceType);
+        FhirModel.RequireValidId(id);
+        var stored = await store.ReadCurrentAsync(resourceType, id, cancellationToken)
+                     ?? throw FhirException.NotFound($"{resourceType}/{id} is not known.");
+        if (stored.IsDeleted)
+        {
+            throw FhirException.Gone($"{resourceType}/{id} was deleted (version {stored.Version}).");
+        }
+
+        return stored;
+    }
+
+    public async Task<StoredResource> VReadAsync(string resourceType, string id, string versionId, CancellationToken cancellationToken)
+    {
+        FhirModel.RequireResourceType(resourceType);
+        FhirModel.RequireValidId(id);
+        if (!int.TryParse(versionId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version)
+            || version < 1)
+        {
+            throw FhirException.NotFound($"{resourceType}/{id} has no version '{versionId}'; versions are positive integers.");
+        }
+
+        var stored = await store.ReadVersionAsync(resourceType, id, version, cancellationToken)
+                     ?? throw FhirException.NotFound($"{resourceType}/{id}/_history/{versionId} is not known.");
+        if (stored.IsDeleted)
+        {
+            throw FhirException.Gone($"Version {version} of {resourceType}/{id} is its deletion.");
+        }
+
+        return stored;
+    }
+
+    public Task<WriteResult> CreateAsync(string resourceType, Resource resource, SearchQuery? ifNoneExist,
+        CancellationToken cancellationToken)
+    {
+        RequireBodyType(resourceType, resource);
+        var tokens = _indexer.ExtractTokens(resource);
+        return ifNoneExist is null
+            ? store.WriteAsync(session => ResourceWriter.Create(session, resource, tokens), cancellationToken)
+            : store.WriteAsync(session => ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist), cancellationToken);
+    }
+
+    public Task<WriteResult> UpdateAsync(string resourceType, string id, Resource resource, int? ifMatchVersion,
+        CancellationToken cancellationToken)
+    {
+        RequireBodyType(resourceType, resource);
+        FhirModel.RequireValidId(id);
+        if (string.IsNullOrEmpty(resource.Id))
+        {
+            throw FhirException.BadRequest($"An update must carry the id in the body; expected '{id}'.", $"{resourceType}.id",
+                OperationOutcome.IssueType.Required);
+        }
+
+        if (resource.Id != id)
+        {
+            throw FhirException.BadRequest($"The id in the body ('{resource.Id}') does not match the id in the URL ('{id}').",
+                $"{resourceType}.id");
+        }
+
+        var tokens = _indexer.ExtractTokens(resource);
+        return store.WriteAsync(session => ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion), cancellationToken);
+    }
+
+    public Task<WriteResult> ConditionalUpdateAsync(string resourceType, Resource resource, SearchQuery condition,
+        int? ifMatchVersion, CancellationToken cancellationToken)
+    {
+        RequireBodyType(resourceType, resource);
+        if (resource.Id is { Length: > 0 } bodyId)
+        {
+            FhirModel.RequireValidId(bodyId, $"{resourceType}.id");
+        }
+
+        var tokens = _indexer.ExtractTokens(resource);
+        return store.WriteAsync(session => ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion),
+            cancellationToken);
+    }
+
+    public Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion, CancellationToken cancellationToken)
+    {
+        FhirModel.RequireResourceType(resourceType);
+        FhirModel.RequireValidId(id);
+        return store.WriteAsync(session => ResourceWriter.Delete(session, resourceType, id, ifMatchVersion), cancellationToken);
+    }
+
+    public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken)
+    {
+        if (query.ResourceType is not null)
+        {
+            FhirModel.RequireResourceType(query.ResourceType);
+        }
+
+        if (query.Id is not null)
+        {
+            FhirModel.RequireValidId(query.Id);
+            if (await store.ReadCurrentAsync(query.ResourceType!, query.Id, cancellationToken) is null)
+            {
+                throw FhirException.NotFound($"{query.ResourceType}/{query.Id} is not known.");
+            }
+        }
+
+        return await store.ReadHistoryAsync(query, cancellationToken);
+    }
+
+    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
+        store.SearchAsync(query, cancellationToken);
+
+    private static void RequireBodyType(string resourceType, Resource resource)
+    {
+        FhirModel.RequireResourceType(resourceType);
+        if (resource.TypeName != resourceType)
+        {
+            throw FhirException.BadRequest(
+                $"The body is a {resource.TypeName} but the URL addresses {resourceType}.", "resourceType");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Threading.Channels;
+using FhirTrialGateway.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace FhirTrialGateway.Storage.Sqlite;
+
+/// <summary>
+/// The single writer of the SQLite file. Units of work queue up; the writer thread takes every waiting unit
+/// (up to a limit), runs each inside its own savepoint of one transaction and commits once with
+/// synchronous=FULL. Callers are answered only after that commit, so an acknowledged write is durable, and one
+/// fsync is shared by the whole group. A unit that throws is rolled back to its savepoint alone; its batchmates
+/// still commit. Because there is one writer, a unit's checks and writes cannot interleave with another's.
+/// </summary>
+internal sealed class GroupCommitWriter : IAsyncDisposable
+{
+    private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly SqliteWriteSession _session;
+    private readonly int _maxPerCommit;
+    private readonly ILogger _logger;
+    private readonly Task _loop;
+
+    public GroupCommitWriter(SqliteConnection connection, int maxPerCommit, ILogger logger)
+    {
+        _connection = connection;
+        _session = new SqliteWriteSession(connection);
+        _maxPerCommit = Math.Max(1, maxPerCommit);
+        _logger = logger;
+        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    public Task<T> EnqueueAsync<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken)
+    {
+        var unit = new WriteUnit<T>(work, cancellationToken);
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            throw new ObjectDisposedException(nameof(GroupCommitWriter), "The store is shutting down and takes no more writes.");
+        }
+
+        return unit.Task;
+    }
+
+    /// <summary>Stops taking writes, finishes every queued one, then closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+        _session.Dispose();
+        await _connection.DisposeAsync();
+    }
+
+    private void Run()
+    {
+        var batch = new List<WriteUnit>(_maxPerCommit);
+        var committed = new List<WriteUnit>(_maxPerCommit);
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < _maxPerCommit && _queue.Reader.TryRead(out var unit))
+            {
+                batch.Add(unit);
+            }
+
+            CommitBatch(batch, committed);
+        }
+    }
+
+    private void CommitBatch(List<WriteUnit> batch, List<WriteUnit> committed)
+    {
+        committed.Clear();
+        SqliteTransaction? transaction = null;
+        try
+        {
+            transaction = _connection.BeginTransaction(deferred: false);
+            _session.Transaction = transaction;
+            foreach (var unit in batch)
+            {
+                if (unit.CancellationToken.IsCancellationRequested)
+                {
+                    unit.Cancel();
+                    continue;
+                }
+
+                Execute("SAVEPOINT unit", transaction);
+                try
+                {
+                    unit.Run(_session);
+                    Execute("RELEASE unit", transaction);
+                    committed.Add(unit);
+                }
+                catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 13 or 10 })
+                {
+                    // The unit's own failure (a FHIR precondition, a constraint): undo it alone.
+                    Execute("ROLLBACK TO unit", transaction);
+                    Execute("RELEASE unit", transaction);
+                    unit.Fail(ex);
+                }
+            }
+
+            transaction.Commit();
+            foreach (var unit in committed)
+            {
+                unit.Complete();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Disk full, I/O error, or a failed commit: nothing of this batch is durable, so nobody is told otherwise.
+            _logger.LogError(ex, "A group commit of {UnitCount} writes failed; all were rolled back", batch.Count);
+            try
+            {
+                transaction?.Rollback();
+            }
+            catch (Exception rollbackError)
+            {
+                _logger.LogError(rollbackError, "Rollback after a failed group commit also failed");
+            }
+
+            var failure = new StoreUnavailableException("The write could not be committed; nothing was stored.", ex);
+            foreach (var unit in batch)
+            {
+                unit.Fail(failure);
+            }
+        }
+        finally
+        {
+            _session.Transaction = null;
+            transaction?.Dispose();
+        }
+    }
+
+    private void Execute(string sql, SqliteTransaction transaction)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private abstract class WriteUnit(CancellationToken cancellationToken)
+    {
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public abstract void Run(IWriteSession session);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception error);
+
+        public abstract void Cancel();
+    }
+
+    private sealed class WriteUnit<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken) : WriteUnit(cancellationToken)
+    {
+        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+
+        public Task<T> Task => _completion.Task;
+
+        public override void Run(IWriteSession session) => _result = work(session);
+
+        public override void Complete() => _completion.TrySetResult(_result!);
+
+        public override void Fail(Exception error) => _completion.TrySetException(error);
+
+        public override void Cancel() => _completion.TrySetCanceled(CancellationToken);
+    }
+}

@@ -1,0 +1,208 @@
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace FhirTrialGateway.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode. Reads use pooled connections and run in parallel with the
+/// writer; writes go through the <see cref="GroupCommitWriter"/>, with synchronous=FULL so a commit survives a crash
+/// or power loss.
+/// </summary>
+public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
+{
+    private readonly string _readConnectionString;
+    private readonly GroupCommitWriter _writer;
+
+    private SqliteResourceStore(string readConnectionString, GroupCommitWriter writer)
+    {
+        _readConnectionString = readConnectionString;
+        _writer = writer;
+    }
+
+    /// <summary>Creates the file and folder if needed, migrates the schema and starts the writer.</summary>
+    public static SqliteResourceStore Open(SqliteStoreOptions options, ILogger logger)
+    {
+        var path = Path.GetFullPath(options.Path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = options.BusyTimeoutSeconds,
+        };
+
+        var writeConnection = new SqliteConnection(builder.ToString());
+        writeConnection.Open();
+        Pragma(writeConnection, "PRAGMA journal_mode = WAL");
+        Pragma(writeConnection, "PRAGMA synchronous = FULL");
+        Pragma(writeConnection, $"PRAGMA busy_timeout = {options.BusyTimeoutSeconds * 1000}");
+        SqliteSchema.Migrate(builder.ToString(), logger);
+
+        builder.Mode = SqliteOpenMode.ReadOnly;
+        logger.LogInformation("SQLite store open at {DatabasePath} (WAL, synchronous=FULL)", path);
+        return new SqliteResourceStore(builder.ToString(), new GroupCommitWriter(writeConnection, options.MaxWritesPerCommit, logger));
+    }
+
+    public Task<StoredResource?> ReadCurrentAsync(string resourceType, string id, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.seq = r.seq " +
+                              "WHERE r.resource_type = $type AND r.id = $id";
+        command.Parameters.AddWithValue("$type", resourceType);
+        command.Parameters.AddWithValue("$id", id);
+        return Task.FromResult(ReadSingle(command));
+    }
+
+    public Task<StoredResource?> ReadVersionAsync(string resourceType, string id, int version, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.rid = r.rid " +
+                              "WHERE r.resource_type = $type AND r.id = $id AND v.version = $version";
+        command.Parameters.AddWithValue("$type", resourceType);
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$version", version);
+        return Task.FromResult(ReadSingle(command));
+    }
+
+    public Task<HistoryPage> ReadHistoryAsync(HistoryQuery query, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.ResourceType is not null && query.Id is not null)
+        {
+            where.Add("v.rid = (SELECT rid FROM resources WHERE resource_type = $type AND id = $id)");
+            command.Parameters.AddWithValue("$type", query.ResourceType);
+            command.Parameters.AddWithValue("$id", query.Id);
+        }
+        else if (query.ResourceType is not null)
+        {
+            where.Add("v.resource_type = $type");
+            command.Parameters.AddWithValue("$type", query.ResourceType);
+        }
+
+        if (query.Since is { } since)
+        {
+            where.Add("v.last_updated >= $since");
+            command.Parameters.AddWithValue("$since", SqliteRows.ToUnixMilliseconds(since));
+        }
+
+        var filter = where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where);
+        long? total = null;
+        if (query.Id is not null)
+        {
+            command.CommandText = "SELECT COUNT(*) FROM resource_versions v" + filter;
+            total = (long)command.ExecuteScalar()!;
+        }
+
+        if (query.BeforeSequence is { } before)
+        {
+            filter += (filter.Length == 0 ? " WHERE " : " AND ") + "v.seq < $before";
+            command.Parameters.AddWithValue("$before", before);
+        }
+
+        command.CommandText = $"SELECT {SearchSql.VersionColumns} FROM resource_versions v{filter} ORDER BY v.seq DESC LIMIT {query.Count + 1}";
+        var versions = ReadAll(command);
+        long? next = null;
+        if (versions.Count > query.Count)
+        {
+            versions.RemoveAt(versions.Count - 1);
+            next = versions[^1].Sequence;
+        }
+
+        return Task.FromResult(new HistoryPage(versions, next, total));
+    }
+
+    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        var snapshot = query.SnapshotKey ?? MaxResourceKey(connection);
+        var bounded = query with { SnapshotKey = snapshot };
+
+        long? total = null;
+        if (query.IncludeTotal)
+        {
+            using var count = connection.CreateCommand();
+            SearchSql.Build(count, bounded with { AfterKey = null }, "COUNT(*)", joinCurrentVersion: false, null);
+            total = (long)count.ExecuteScalar()!;
+        }
+
+        if (query.Count == 0)
+        {
+            return Task.FromResult(new SearchPage([], total, null, snapshot));
+        }
+
+        using var command = connection.CreateCommand();
+        SearchSql.Build(command, bounded, "r.rid, " + SearchSql.VersionColumns, joinCurrentVersion: true,
+            $"ORDER BY r.rid LIMIT {query.Count + 1}");
+        var matches = new List<StoredResource>();
+        long lastKey = 0;
+        long? nextKey = null;
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (matches.Count == query.Count)
+                {
+                    nextKey = lastKey;
+                    break;
+                }
+
+                lastKey = reader.GetInt64(0);
+                matches.Add(SqliteRows.ReadVersion(reader, 1));
+            }
+        }
+
+        return Task.FromResult(new SearchPage(matches, total, nextKey, snapshot));
+    }
+
+    public Task<T> WriteAsync<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken) =>
+        _writer.EnqueueAsync(work, cancellationToken);
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+
+    private static long MaxResourceKey(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(MAX(rid), 0) FROM resources";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static StoredResource? ReadSingle(SqliteCommand command)
+    {
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? SqliteRows.ReadVersion(reader) : null;
+    }
+
+    private static List<StoredResource> ReadAll(SqliteCommand command)
+    {
+        var result = new List<StoredResource>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            result.Add(SqliteRows.ReadVersion(reader));
+        }
+
+        return result;
+    }
+
+    private static void Pragma(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteConnection OpenRead()
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return connection;
+    }
+}

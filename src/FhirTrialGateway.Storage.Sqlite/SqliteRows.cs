@@ -1,0 +1,20 @@
+using FhirTrialGateway.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace FhirTrialGateway.Storage.Sqlite;
+
+/// <summary>Row mapping shared by reads and the write session.</summary>
+internal static class SqliteRows
+{
+    /// <summary>Reads the columns of <see cref="SearchSql.VersionColumns"/> starting at <paramref name="offset"/>.</summary>
+    public static StoredResource ReadVersion(SqliteDataReader reader, int offset = 0) => new(
+        reader.GetString(offset),
+        reader.GetString(offset + 1),
+        reader.GetInt32(offset + 2),
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(offset + 3)),
+        (VersionMethod)reader.GetInt32(offset + 4),
+        reader.IsDBNull(offset + 5) ? null : (byte[])reader.GetValue(offset + 5),
+        reader.GetInt64(offset + 6));
+
+    public static long ToUnixMilliseconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds();
+}

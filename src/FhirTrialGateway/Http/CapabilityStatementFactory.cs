@@ -1,0 +1,95 @@
+using System.Reflection;
+using FhirTrialGateway.Core.Fhir;
+using FhirTrialGateway.Core.Search;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Http;
+
+/// <summary>
+/// The CapabilityStatement: generated from the same model the endpoints use (the SDK's resource types and the
+/// search parameters the indexer supports), so it states what the server does and nothing more.
+/// </summary>
+internal static class CapabilityStatementFactory
+{
+    public static CapabilityStatement Create(string baseUrl, bool authenticationEnabled)
+    {
+        var version = typeof(CapabilityStatementFactory).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.1.0";
+        var statement = new CapabilityStatement
+        {
+            Status = PublicationStatus.Active,
+            Date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            Publisher = "FhirTrialGateway",
+            Kind = CapabilityStatementKind.Instance,
+            Software = new CapabilityStatement.SoftwareComponent { Name = "FhirTrialGateway", Version = version.Split('+')[0] },
+            Implementation = new CapabilityStatement.ImplementationComponent
+            {
+                Description = "FHIR gateway for interventional clinical trials",
+                Url = baseUrl,
+            },
+            FhirVersion = FHIRVersion.N4_0_1,
+            Format = ["json", "xml", FhirMediaTypes.Json, FhirMediaTypes.Xml],
+        };
+
+        var rest = new CapabilityStatement.RestComponent
+        {
+            Mode = CapabilityStatement.RestfulCapabilityMode.Server,
+            Interaction = [new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem }],
+        };
+        if (authenticationEnabled)
+        {
+            rest.Security = new CapabilityStatement.SecurityComponent
+            {
+                Description = "Every interaction except metadata needs an OAuth 2.0 bearer token (JWT).",
+            };
+        }
+
+        foreach (var type in FhirModel.ResourceTypes.Order(StringComparer.Ordinal))
+        {
+            rest.Resource.Add(ResourceCapability(type));
+        }
+
+        statement.Rest.Add(rest);
+        return statement;
+    }
+
+    private static CapabilityStatement.ResourceComponent ResourceCapability(string type)
+    {
+        var resource = new CapabilityStatement.ResourceComponent
+        {
+            Type = type,
+            Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
+            ReadHistory = true,
+            UpdateCreate = true,
+            ConditionalCreate = true,
+            ConditionalUpdate = true,
+            ConditionalRead = CapabilityStatement.ConditionalReadStatus.NotSupported,
+            ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.NotSupported,
+            Interaction =
+            [
+                .. new[]
+                {
+                    CapabilityStatement.TypeRestfulInteraction.Read,
+                    CapabilityStatement.TypeRestfulInteraction.Vread,
+                    CapabilityStatement.TypeRestfulInteraction.Update,
+                    CapabilityStatement.TypeRestfulInteraction.Delete,
+                    CapabilityStatement.TypeRestfulInteraction.HistoryInstance,
+                    CapabilityStatement.TypeRestfulInteraction.HistoryType,
+                    CapabilityStatement.TypeRestfulInteraction.Create,
+                    CapabilityStatement.TypeRestfulInteraction.SearchType,
+                }.Select(code => new CapabilityStatement.ResourceInteractionComponent { Code = code }),
+            ],
+        };
+        resource.SearchParam.Add(new CapabilityStatement.SearchParamComponent
+        {
+            Name = "_id",
+            Definition = "http://hl7.org/fhir/SearchParameter/Resource-id",
+            Type = SearchParamType.Token,
+        });
+        foreach (var name in SearchIndexer.IndexedTokenParameters.Where(n => SearchIndexer.Instance.SupportsToken(type, n)))
+        {
+            resource.SearchParam.Add(new CapabilityStatement.SearchParamComponent { Name = name, Type = SearchParamType.Token });
+        }
+
+        return resource;
+    }
+}

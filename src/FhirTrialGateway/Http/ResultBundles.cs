@@ -1,0 +1,109 @@
+using FhirTrialGateway.Core.Fhir;
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Http;
+
+/// <summary>Builds the searchset and history Bundles the REST surface answers with.</summary>
+internal static class ResultBundles
+{
+    public static Bundle Searchset(SearchRequest request, SearchPage page, string baseUrl)
+    {
+        var type = request.Query.ResourceType;
+        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = page.Total is { } total ? (int)total : null };
+        var applied = request.Applied.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}").ToList();
+        applied.Add($"_count={request.Query.Count}");
+        var self = $"{baseUrl}/{type}?{string.Join('&', applied)}";
+        bundle.Link.Add(new Bundle.LinkComponent
+        {
+            Relation = "self",
+            Url = request.Query.AfterKey is { } after ? $"{self}&_cursor={after}&_snapshot={page.SnapshotKey}" : self,
+        });
+        if (page.NextAfterKey is { } next)
+        {
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{self}&_cursor={next}&_snapshot={page.SnapshotKey}" });
+        }
+
+        foreach (var stored in page.Matches)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = $"{baseUrl}/{stored.ResourceType}/{stored.Id}",
+                Resource = ResourceSerializer.ParseStored(stored.Json!),
+                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
+            });
+        }
+
+        if (request.Ignored.Count > 0)
+        {
+            var outcome = Outcomes.Issue(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotSupported,
+                $"Ignored unsupported search parameters: {string.Join(", ", request.Ignored)}.", null);
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                Resource = outcome,
+                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Outcome },
+            });
+        }
+
+        return bundle;
+    }
+
+    public static Bundle History(HistoryPage page, string selfUrl, string baseUrl)
+    {
+        var bundle = new Bundle { Type = Bundle.BundleType.History, Total = page.Total is { } total ? (int)total : null };
+        bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = selfUrl });
+        if (page.NextBeforeSequence is { } next)
+        {
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = WithParameter(selfUrl, "_cursor", next.ToString(System.Globalization.CultureInfo.InvariantCulture)) });
+        }
+
+        foreach (var version in page.Versions)
+        {
+            var entry = new Bundle.EntryComponent
+            {
+                FullUrl = $"{baseUrl}/{version.ResourceType}/{version.Id}",
+                Request = new Bundle.RequestComponent
+                {
+                    Method = version.Method switch
+                    {
+                        VersionMethod.Create => Bundle.HTTPVerb.POST,
+                        VersionMethod.Update => Bundle.HTTPVerb.PUT,
+                        _ => Bundle.HTTPVerb.DELETE,
+                    },
+                    Url = version.Method == VersionMethod.Create ? version.ResourceType : $"{version.ResourceType}/{version.Id}",
+                },
+                Response = new Bundle.ResponseComponent
+                {
+                    Status = version.Method switch
+                    {
+                        VersionMethod.Create => "201 Created",
+                        VersionMethod.Update => "200 OK",
+                        _ => "204 No Content",
+                    },
+                    Etag = version.ETag,
+                    LastModified = version.LastUpdated,
+                },
+            };
+            if (version.Json is { } json)
+            {
+                entry.Resource = ResourceSerializer.ParseStored(json);
+            }
+
+            bundle.Entry.Add(entry);
+        }
+
+        return bundle;
+    }
+
+    /// <summary>Replaces or adds one query parameter of an absolute URL.</summary>
+    private static string WithParameter(string url, string name, string value)
+    {
+        var question = url.IndexOf('?', StringComparison.Ordinal);
+        var path = question < 0 ? url : url[..question];
+        var pairs = question < 0 ? [] : SearchRequestParser.ParseQueryString(url[(question + 1)..]);
+        pairs.RemoveAll(p => p.Key == name);
+        pairs.Add(new(name, value));
+        return path + "?" + string.Join('&', pairs.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
+    }
+}

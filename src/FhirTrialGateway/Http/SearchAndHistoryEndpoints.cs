@@ -1,0 +1,102 @@
+using System.Globalization;
+using FhirTrialGateway.Core.Fhir;
+using FhirTrialGateway.Core.Resources;
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+
+namespace FhirTrialGateway.Http;
+
+/// <summary>Type-level search (GET and POST _search) and history at instance, type and system level.</summary>
+internal static class SearchAndHistoryEndpoints
+{
+    public static void MapSearchAndHistoryEndpoints(this RouteGroupBuilder fhir)
+    {
+        fhir.MapGet("/{type}", SearchGet);
+        fhir.MapPost("/{type}/_search", SearchPost);
+        fhir.MapGet("/_history", (HttpContext context, ResourceService service) => History(null, null, context, service));
+        fhir.MapGet("/{type}/_history", (string type, HttpContext context, ResourceService service) => History(type, null, context, service));
+        fhir.MapGet("/{type}/{id}/_history", (string type, string id, HttpContext context, ResourceService service) => History(type, id, context, service));
+    }
+
+    private static Task<IResult> SearchGet(string type, HttpContext context, ResourceService service) =>
+        Search(type, QueryPairs(context.Request.Query), context, service);
+
+    private static async Task<IResult> SearchPost(string type, HttpContext context, ResourceService service)
+    {
+        FhirModel.RequireResourceType(type);
+        if (!context.Request.HasFormContentType)
+        {
+            throw new FhirException(System.Net.HttpStatusCode.UnsupportedMediaType, Outcomes.Error(
+                Hl7.Fhir.Model.OperationOutcome.IssueType.NotSupported, "POST _search takes application/x-www-form-urlencoded parameters."));
+        }
+
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var pairs = QueryPairs(context.Request.Query);
+        pairs.AddRange(form.SelectMany(f => f.Value.Select(v => new KeyValuePair<string, string>(f.Key, v ?? ""))));
+        return await Search(type, pairs, context, service);
+    }
+
+    private static async Task<IResult> Search(string type, List<KeyValuePair<string, string>> parameters, HttpContext context,
+        ResourceService service)
+    {
+        var options = context.RequestServices.GetRequiredService<GatewayOptions>();
+        var request = SearchRequestParser.Parse(type, parameters, new SearchLimits(options.DefaultPageSize, options.MaxPageSize),
+            FhirRequestContext.StrictHandling(context.Request));
+        var page = await service.SearchAsync(request.Query, context.RequestAborted);
+        var bundle = ResultBundles.Searchset(request, page, FhirRequestContext.BaseUrl(context));
+        var summary = request.Summary == Hl7.Fhir.Rest.SummaryType.Count ? Hl7.Fhir.Rest.SummaryType.False : request.Summary;
+        return FhirResponse.Of(StatusCodes.Status200OK, bundle, summary: summary, elements: request.Elements);
+    }
+
+    private static async Task<IResult> History(string? type, string? id, HttpContext context, ResourceService service)
+    {
+        var options = context.RequestServices.GetRequiredService<GatewayOptions>();
+        var query = context.Request.Query;
+        var count = options.DefaultPageSize;
+        DateTimeOffset? since = null;
+        long? cursor = null;
+        foreach (var (name, values) in query)
+        {
+            var value = values.ToString();
+            switch (name)
+            {
+                case "_count":
+                    count = int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var c)
+                        ? Math.Clamp(c, 1, options.MaxPageSize)
+                        : throw FhirException.BadRequest($"_count must be a positive integer, not '{value}'.", "_count");
+                    break;
+                case "_since":
+                    since = DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s)
+                        ? s
+                        : throw FhirException.BadRequest($"_since must be a FHIR instant such as 2026-01-31T12:00:00Z, not '{value}'.", "_since");
+                    break;
+                case "_cursor":
+                    cursor = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var k)
+                        ? k
+                        : throw FhirException.BadRequest($"_cursor is a paging cursor this server wrote; '{value}' is not one.", "_cursor");
+                    break;
+                case "_format" or "_pretty":
+                    break;
+                default:
+                    if (FhirRequestContext.StrictHandling(context.Request))
+                    {
+                        throw FhirException.BadRequest($"The history parameter '{name}' is not supported.", name,
+                            Hl7.Fhir.Model.OperationOutcome.IssueType.NotSupported);
+                    }
+
+                    break;
+            }
+        }
+
+        var page = await service.HistoryAsync(new HistoryQuery(type, id, since, count, cursor), context.RequestAborted);
+        var baseUrl = FhirRequestContext.BaseUrl(context);
+        var path = string.Join('/', new[] { type, id }.Where(p => p is not null)) is { Length: > 0 } p ? $"/{p}" : "";
+        var self = $"{baseUrl}{path}/_history?_count={count}"
+                   + (since is null ? "" : $"&_since={Uri.EscapeDataString(query["_since"].ToString())}")
+                   + (cursor is null ? "" : $"&_cursor={cursor}");
+        return FhirResponse.Of(StatusCodes.Status200OK, ResultBundles.History(page, self, baseUrl));
+    }
+
+    private static List<KeyValuePair<string, string>> QueryPairs(IQueryCollection query) =>
+        query.SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))).ToList();
+}

@@ -1,0 +1,28 @@
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Tests.Unit;
+
+public sealed class SearchIndexerTests
+{
+    [Fact]
+    public void Identifier_tokens_come_from_the_R4_search_parameter_expression()
+    {
+        var observation = new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "89260-4") };
+        observation.Identifier.Add(new Identifier("urn:a", "1"));
+        observation.Identifier.Add(new Identifier(null, "2"));
+        observation.Identifier.Add(new Identifier("urn:a", "1"));
+
+        SearchIndexer.Instance.ExtractTokens(observation).Should().Equal(
+            new TokenIndexEntry("identifier", "urn:a", "1"), new TokenIndexEntry("identifier", null, "2"));
+    }
+
+    [Fact]
+    public void Types_without_the_parameter_index_nothing()
+    {
+        SearchIndexer.Instance.SupportsToken("Binary", "identifier").Should().BeFalse();
+        SearchIndexer.Instance.SupportsToken("ResearchSubject", "identifier").Should().BeTrue();
+        SearchIndexer.Instance.ExtractTokens(new Binary { ContentType = "text/plain" }).Should().BeEmpty();
+    }
+}
