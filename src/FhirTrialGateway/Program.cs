@@ -13,7 +13,9 @@ root.Subcommands.Add(serve);
 
 serve.SetAction((parse, cancellationToken) => Serve(parse, cancellationToken));
 root.SetAction((parse, cancellationToken) => Serve(parse, cancellationToken));
-return await root.Parse(args).InvokeAsync();
+// The web host handles SIGTERM/Ctrl+C itself (graceful shutdown: stop accepting, finish in-flight requests, drain the
+// writer); System.CommandLine's own termination timeout would kill the process before that completes.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 static async Task<int> Serve(ParseResult parse, CancellationToken cancellationToken)
 {
