@@ -19,6 +19,16 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
 
     public Uri BaseUri { get; }
 
+    /// <summary>CPU time the gateway process has used so far (all threads).</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static async Task<GatewayUnderTest> StartAsync(IEnumerable<string> extraSettings)
     {
         var directory = Path.Combine(Path.GetTempPath(), "fhirgw-bench", Guid.NewGuid().ToString("N"));

@@ -12,7 +12,9 @@ var clients = new Option<int>("--clients") { Description = "Concurrent clients."
 var seconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 10 };
 var core = new Command("core", "Create and read throughput and latency, with the SDK's parse/serialize baseline.") { clients, seconds };
 core.SetAction((parse, _) => CoreBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds))));
-var root = new RootCommand("FhirTrialGateway benchmarks") { core };
+var micro = new Command("micro", "Per-step cost of a create on one thread: parse, index extraction, serialize.");
+micro.SetAction(_ => MicroBenchmark.Run());
+var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro };
 return await root.Parse(args).InvokeAsync();
 
 internal static class CoreBenchmark
@@ -50,7 +52,9 @@ internal static class CoreBenchmark
         }
 
         await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Create);
+        var cpuBefore = gateway.ProcessorTime;
         var creates = await LoadRunner.RunAsync("create (durable, synchronous=FULL)", clients, duration, Create);
+        var createCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / creates.Requests;
 
         var readIds = ids.ToArray();
         async Task<bool> Read(int client, int n)
@@ -61,7 +65,9 @@ internal static class CoreBenchmark
         }
 
         await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Read);
+        cpuBefore = gateway.ProcessorTime;
         var reads = await LoadRunner.RunAsync("read", clients, duration, Read);
+        var readCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / reads.Requests;
 
         Console.WriteLine();
         Console.WriteLine("| measurement | clients | requests | throughput /s | p50 ms | p99 ms | failures |");
@@ -77,10 +83,12 @@ internal static class CoreBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| baseline: {name} | - | - | {perSecond:0} | - | - | - |"));
         }
 
-        var parse2 = baseline.First(b => b.Name.StartsWith("SDK parse", StringComparison.Ordinal) && b.Name.Contains("2 threads", StringComparison.Ordinal)).PerSecond;
+        var parse2 = baseline.First(b => b.Name == "SDK parse JSON, 2 threads").PerSecond;
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"creates are {creates.PerSecond / parse2:P1} of the SDK's bare 2-thread parse rate; reads need no parse (stored JSON is sent as is)."));
+            $"gateway CPU per request: create {createCpu:0} us, read {readCpu:0} us (the rest of the 2 cores is the load generator)."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"creates reach {creates.PerSecond / parse2:P1} of the SDK's bare 2-thread parse rate; reads need no parse (stored JSON is sent as is)."));
         return 0;
     }
 
@@ -92,8 +100,9 @@ internal static class CoreBenchmark
         var results = new List<(string, double)>();
         foreach (var threads in new[] { 1, 2 })
         {
-            results.Add(($"SDK parse JSON, {threads} thread(s)", Measure(threads, duration / 2, () => ResourceSerializer.Parse(json, FhirFormat.Json))));
-            results.Add(($"SDK serialize JSON, {threads} thread(s)", Measure(threads, duration / 2, () => ResourceSerializer.SerializeJson(resource))));
+            var suffix = threads == 1 ? "1 thread" : $"{threads} threads";
+            results.Add(($"SDK parse JSON, {suffix}", Measure(threads, duration / 2, () => ResourceSerializer.Parse(json, FhirFormat.Json))));
+            results.Add(($"SDK serialize JSON, {suffix}", Measure(threads, duration / 2, () => ResourceSerializer.SerializeJson(resource))));
         }
 
         return results;
@@ -126,5 +135,38 @@ internal static class CoreBenchmark
         workers.ForEach(t => t.Start());
         workers.ForEach(t => t.Join());
         return total / stopwatch.Elapsed.TotalSeconds;
+    }
+}
+
+internal static class MicroBenchmark
+{
+    public static int Run()
+    {
+        var json = ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1));
+        var resource = ResourceSerializer.Parse(json, FhirFormat.Json);
+        foreach (var (name, work) in new (string, Action)[]
+                 {
+                     ("parse", () => ResourceSerializer.Parse(json, FhirFormat.Json)),
+                     ("extract tokens", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.ExtractTokens(resource)),
+                     ("serialize", () => ResourceSerializer.SerializeJson(resource)),
+                 })
+        {
+            for (var i = 0; i < 5000; i++)
+            {
+                work();
+            }
+
+            var stopwatch = Stopwatch.StartNew();
+            var n = 0;
+            while (stopwatch.ElapsedMilliseconds < 2000)
+            {
+                work();
+                n++;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {stopwatch.Elapsed.TotalMicroseconds / n:0.0} us"));
+        }
+
+        return 0;
     }
 }

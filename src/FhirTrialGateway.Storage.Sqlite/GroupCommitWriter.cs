@@ -20,6 +20,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly int _maxPerCommit;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private readonly SqliteCommand _savepoint;
+    private readonly SqliteCommand _release;
+    private readonly SqliteCommand _rollbackToSavepoint;
 
     public GroupCommitWriter(SqliteConnection connection, int maxPerCommit, ILogger logger)
     {
@@ -27,6 +30,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _session = new SqliteWriteSession(connection);
         _maxPerCommit = Math.Max(1, maxPerCommit);
         _logger = logger;
+        _savepoint = Command("SAVEPOINT unit");
+        _release = Command("RELEASE unit");
+        _rollbackToSavepoint = Command("ROLLBACK TO unit");
         _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -47,6 +53,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop;
         _session.Dispose();
+        _savepoint.Dispose();
+        _release.Dispose();
+        _rollbackToSavepoint.Dispose();
         await _connection.DisposeAsync();
     }
 
@@ -82,18 +91,18 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                     continue;
                 }
 
-                Execute("SAVEPOINT unit", transaction);
+                Execute(_savepoint, transaction);
                 try
                 {
                     unit.Run(_session);
-                    Execute("RELEASE unit", transaction);
+                    Execute(_release, transaction);
                     committed.Add(unit);
                 }
                 catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 13 or 10 })
                 {
                     // The unit's own failure (a FHIR precondition, a constraint): undo it alone.
-                    Execute("ROLLBACK TO unit", transaction);
-                    Execute("RELEASE unit", transaction);
+                    Execute(_rollbackToSavepoint, transaction);
+                    Execute(_release, transaction);
                     unit.Fail(ex);
                 }
             }
@@ -130,12 +139,18 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
     }
 
-    private void Execute(string sql, SqliteTransaction transaction)
+    private static void Execute(SqliteCommand command, SqliteTransaction transaction)
     {
-        using var command = _connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>Savepoint statements are prepared once and reused: they run twice for every write.</summary>
+    private SqliteCommand Command(string sql)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
     }
 
     private abstract class WriteUnit(CancellationToken cancellationToken)

@@ -26,3 +26,14 @@ public sealed class SearchIndexerTests
         SearchIndexer.Instance.ExtractTokens(new Binary { ContentType = "text/plain" }).Should().BeEmpty();
     }
 }
+
+public sealed class SearchExpressionNarrowingTests
+{
+    [Theory]
+    [InlineData("Account.identifier | Observation.identifier | Patient.identifier", "Observation", "Observation.identifier")]
+    [InlineData("Observation.identifier", "Observation", "Observation.identifier")]
+    [InlineData("(ActivityDefinition.useContext.value as CodeableConcept) | (Observation.code)", "Observation", "(Observation.code)")]
+    [InlineData("Resource.id", "Observation", "Resource.id")]
+    public void Shared_unions_keep_only_the_branches_of_the_type(string expression, string type, string expected) =>
+        SearchIndexer.NarrowToType(expression, type).Should().Be(expected);
+}
