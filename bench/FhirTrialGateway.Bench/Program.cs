@@ -14,7 +14,17 @@ var core = new Command("core", "Create and read throughput and latency, with the
 core.SetAction((parse, _) => CoreBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds))));
 var micro = new Command("micro", "Per-step cost of a create on one thread: parse, index extraction, serialize.");
 micro.SetAction(_ => MicroBenchmark.Run());
-var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro };
+var bundleSeconds = new Option<int>("--seconds") { Description = "Measured seconds per cell.", DefaultValueFactory = _ => 5 };
+var bundles = new Command("bundles", "Transactions of 2, 100 and 1,000 entries from 1, 4 and 16 clients.") { bundleSeconds };
+bundles.SetAction((parse, _) => BundleBenchmark.RunAsync(TimeSpan.FromSeconds(parse.GetValue(bundleSeconds))));
+var searchResources = new Option<int>("--resources") { Description = "Resources to load (200 per subject).", DefaultValueFactory = _ => 1_000_000 };
+var searchDatabase = new Option<string?>("--db") { Description = "Database file; loaded when absent, reused when present." };
+var searchClients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 2 };
+var searchSeconds = new Option<int>("--seconds") { Description = "Measured seconds per search.", DefaultValueFactory = _ => 10 };
+var search = new Command("search", "Search latency and throughput over a store of --resources resources.") { searchResources, searchDatabase, searchClients, searchSeconds };
+search.SetAction((parse, _) => SearchBenchmark.RunAsync(parse.GetValue(searchResources), parse.GetValue(searchDatabase), parse.GetValue(searchClients),
+    TimeSpan.FromSeconds(parse.GetValue(searchSeconds))));
+var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search };
 return await root.Parse(args).InvokeAsync();
 
 internal static class CoreBenchmark
@@ -147,7 +157,7 @@ internal static class MicroBenchmark
         foreach (var (name, work) in new (string, Action)[]
                  {
                      ("parse", () => ResourceSerializer.Parse(json, FhirFormat.Json)),
-                     ("extract tokens", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.ExtractTokens(resource)),
+                     ("extract index rows", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(resource)),
                      ("serialize", () => ResourceSerializer.SerializeJson(resource)),
                  })
         {

@@ -122,44 +122,77 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
     {
         using var connection = OpenRead();
-        var snapshot = query.SnapshotKey ?? MaxResourceKey(connection);
+        using var transaction = connection.BeginTransaction(deferred: true); // count, page and includes see one snapshot
+        var snapshot = query.SnapshotKey ?? MaxResourceKey(connection, transaction);
         var bounded = query with { SnapshotKey = snapshot };
 
         long? total = null;
-        if (query.IncludeTotal)
+        if (query.Total == TotalMode.Accurate || (query.Total == TotalMode.FirstPage && query.Cursor is null))
         {
             using var count = connection.CreateCommand();
-            SearchSql.Build(count, bounded with { AfterKey = null }, "COUNT(*)", joinCurrentVersion: false, null);
+            count.Transaction = transaction;
+            SearchSql.BuildCount(count, bounded);
             total = (long)count.ExecuteScalar()!;
         }
 
         if (query.Count == 0)
         {
-            return Task.FromResult(new SearchPage([], total, null, snapshot));
+            return Task.FromResult(new SearchPage([], total, null, null, snapshot));
         }
 
-        using var command = connection.CreateCommand();
-        SearchSql.Build(command, bounded, "r.rid, " + SearchSql.VersionColumns, joinCurrentVersion: true,
-            $"ORDER BY r.rid LIMIT {query.Count + 1}");
-        var matches = new List<StoredResource>();
-        long lastKey = 0;
-        long? nextKey = null;
-        using (var reader = command.ExecuteReader())
+        var rows = ReadPage(connection, transaction, bounded);
+        var backward = query.Cursor?.Backward == true;
+        var more = rows.Count > query.Count;
+        if (more)
         {
-            while (reader.Read())
-            {
-                if (matches.Count == query.Count)
-                {
-                    nextKey = lastKey;
-                    break;
-                }
-
-                lastKey = reader.GetInt64(0);
-                matches.Add(SqliteRows.ReadVersion(reader, 1));
-            }
+            rows.RemoveAt(rows.Count - 1);
         }
 
-        return Task.FromResult(new SearchPage(matches, total, nextKey, snapshot));
+        if (backward)
+        {
+            rows.Reverse();
+        }
+
+        PageCursor? next = null;
+        PageCursor? previous = null;
+        if (rows.Count > 0)
+        {
+            next = more || backward ? new PageCursor(false, rows[^1].Key, rows[^1].SortValues) : null;
+            previous = (backward ? more : query.Cursor is not null) ? new PageCursor(true, rows[0].Key, rows[0].SortValues) : null;
+        }
+
+        var matches = rows.Select(r => r.Resource).ToList();
+        var page = new SearchPage(matches, total, next, previous, snapshot);
+        if (query.Includes.Count > 0 && rows.Count > 0)
+        {
+            var (included, truncated) = SearchIncludes.Run(connection, transaction, query.Includes,
+                rows.Select(r => new SearchIncludes.Keyed(r.Key, r.Resource)).ToList());
+            page = page with { Included = included, IncludesTruncated = truncated };
+        }
+
+        return Task.FromResult(page);
+    }
+
+    private static List<(long Key, StoredResource Resource, object?[] SortValues)> ReadPage(SqliteConnection connection,
+        SqliteTransaction transaction, SearchQuery query)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        SearchSql.BuildPage(command, query);
+        var rows = new List<(long, StoredResource, object?[])>(query.Count + 1);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var sortValues = new object?[query.Sort.Count];
+            for (var i = 0; i < sortValues.Length; i++)
+            {
+                sortValues[i] = reader.IsDBNull(8 + i) ? null : reader.GetValue(8 + i);
+            }
+
+            rows.Add((reader.GetInt64(0), SqliteRows.ReadVersion(reader, 1), sortValues));
+        }
+
+        return rows;
     }
 
     public Task<T> WriteAsync<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken) =>
@@ -167,9 +200,10 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();
 
-    private static long MaxResourceKey(SqliteConnection connection)
+    private static long MaxResourceKey(SqliteConnection connection, SqliteTransaction transaction)
     {
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "SELECT COALESCE(MAX(rid), 0) FROM resources";
         return (long)command.ExecuteScalar()!;
     }

@@ -10,12 +10,22 @@ namespace FhirTrialGateway.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteWriteSession : IWriteSession, IDisposable
 {
+    /// <summary>The columns every index table starts with.</summary>
+    private static readonly string[] KeyColumns = ["rid", "resource_type", "param"];
+
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _readCurrent;
     private readonly SqliteCommand _upsertResource;
     private readonly SqliteCommand _insertVersion;
-    private readonly SqliteCommand _deleteTokens;
+    private readonly SqliteCommand[] _deleteIndexRows;
     private readonly SqliteCommand _insertToken;
+    private readonly SqliteCommand _insertString;
+    private readonly SqliteCommand _insertDate;
+    private readonly SqliteCommand _insertNumber;
+    private readonly SqliteCommand _insertQuantity;
+    private readonly SqliteCommand _insertReference;
+    private readonly SqliteCommand _insertUri;
+    private readonly SqliteCommand _insertComposite;
     private long _lastSequence;
     private long _lastMilliseconds;
 
@@ -44,10 +54,15 @@ internal sealed class SqliteWriteSession : IWriteSession, IDisposable
             "INSERT INTO resource_versions (seq, rid, resource_type, id, version, last_updated, method, body) " +
             "VALUES ($seq, $rid, $type, $id, $version, $lu, $method, $body)",
             "$seq", "$rid", "$type", "$id", "$version", "$lu", "$method", "$body");
-        _deleteTokens = Prepare("DELETE FROM token_index WHERE rid = $rid", "$rid");
-        _insertToken = Prepare(
-            "INSERT INTO token_index (rid, resource_type, param, system, code) VALUES ($rid, $type, $param, $system, $code)",
-            "$rid", "$type", "$param", "$system", "$code");
+        _deleteIndexRows = SearchSql.IndexTables.Select(table => Prepare($"DELETE FROM {table} WHERE rid = $rid", "$rid")).ToArray();
+        _insertToken = PrepareInsert("token_index", "system", "code");
+        _insertString = PrepareInsert("string_index", "norm", "exact");
+        _insertDate = PrepareInsert("date_index", "low", "high");
+        _insertNumber = PrepareInsert("number_index", "value");
+        _insertQuantity = PrepareInsert("quantity_index", "system", "code", "unit", "value");
+        _insertReference = PrepareInsert("reference_index", "target_type", "target_id");
+        _insertUri = PrepareInsert("uri_index", "uri");
+        _insertComposite = PrepareInsert("composite_index", "system1", "code1", "system2", "code2", "low2", "high2", "text2");
     }
 
     public SqliteTransaction? Transaction { get; set; }
@@ -77,7 +92,7 @@ internal sealed class SqliteWriteSession : IWriteSession, IDisposable
     {
         using var command = _connection.CreateCommand();
         command.Transaction = Transaction;
-        SearchSql.Build(command, query, "r.id", joinCurrentVersion: false, $"ORDER BY r.rid LIMIT {limit}");
+        SearchSql.BuildIds(command, query, limit);
         using var reader = command.ExecuteReader();
         var ids = new List<string>();
         while (reader.Read())
@@ -105,17 +120,14 @@ internal sealed class SqliteWriteSession : IWriteSession, IDisposable
 
         if (version.Version > 1)
         {
-            Bind(_deleteTokens, ("$rid", rid));
-            _deleteTokens.ExecuteNonQuery();
+            foreach (var delete in _deleteIndexRows)
+            {
+                Bind(delete, ("$rid", rid));
+                delete.ExecuteNonQuery();
+            }
         }
 
-        foreach (var token in version.Tokens)
-        {
-            Bind(_insertToken, ("$rid", rid), ("$type", version.ResourceType), ("$param", token.Parameter),
-                ("$system", (object?)token.System ?? DBNull.Value), ("$code", token.Code));
-            _insertToken.ExecuteNonQuery();
-        }
-
+        WriteIndexRows(rid, version.ResourceType, version.Index);
         return sequence;
     }
 
@@ -125,8 +137,77 @@ internal sealed class SqliteWriteSession : IWriteSession, IDisposable
         _readCurrent.Dispose();
         _upsertResource.Dispose();
         _insertVersion.Dispose();
-        _deleteTokens.Dispose();
-        _insertToken.Dispose();
+        foreach (var command in _deleteIndexRows.Concat([_insertToken, _insertString, _insertDate, _insertNumber, _insertQuantity,
+                     _insertReference, _insertUri, _insertComposite]))
+        {
+            command.Dispose();
+        }
+    }
+
+    private void WriteIndexRows(long rid, string type, SearchIndexRows rows)
+    {
+        foreach (var row in rows.Tokens)
+        {
+            Insert(_insertToken, rid, type, row.Parameter, row.System, row.Code);
+        }
+
+        foreach (var row in rows.Strings)
+        {
+            Insert(_insertString, rid, type, row.Parameter, row.Normalized, row.Exact);
+        }
+
+        foreach (var row in rows.Dates)
+        {
+            Insert(_insertDate, rid, type, row.Parameter, row.Low, row.High);
+        }
+
+        foreach (var row in rows.Numbers)
+        {
+            Insert(_insertNumber, rid, type, row.Parameter, row.Value);
+        }
+
+        foreach (var row in rows.Quantities)
+        {
+            Insert(_insertQuantity, rid, type, row.Parameter, row.System, row.Code, row.Unit, row.Value);
+        }
+
+        foreach (var row in rows.References)
+        {
+            Insert(_insertReference, rid, type, row.Parameter, row.TargetType, row.TargetId);
+        }
+
+        foreach (var row in rows.Uris)
+        {
+            Insert(_insertUri, rid, type, row.Parameter, row.Uri);
+        }
+
+        foreach (var row in rows.Composites)
+        {
+            Insert(_insertComposite, rid, type, row.Parameter, row.System1, row.Code1, row.System2, row.Code2, row.Low2, row.High2, row.Text2);
+        }
+    }
+
+    /// <summary>Binds the key columns and then the table's own columns in the order of <see cref="PrepareInsert"/>.</summary>
+    private void Insert(SqliteCommand command, long rid, string type, string parameter, params object?[] values)
+    {
+        command.Transaction = Transaction;
+        var parameters = command.Parameters;
+        parameters[0].Value = rid;
+        parameters[1].Value = type;
+        parameters[2].Value = parameter;
+        for (var i = 0; i < values.Length; i++)
+        {
+            parameters[i + 3].Value = values[i] ?? DBNull.Value;
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand PrepareInsert(string table, params string[] columns)
+    {
+        var all = KeyColumns.Concat(columns).ToArray();
+        return Prepare($"INSERT INTO {table} ({string.Join(", ", all)}) VALUES ({string.Join(", ", all.Select(c => "$" + c))})",
+            all.Select(c => "$" + c).ToArray());
     }
 
     private SqliteCommand Prepare(string sql, params string[] parameters)

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using FhirTrialGateway.Auth;
 using FhirTrialGateway.Hosting;
+using FhirTrialGateway.Validation;
 
 // fhirgw: one executable, several commands. Serving the FHIR API is the default; later commands (validate,
 // import, clients, audit) are added beside "serve". Tokens the command line does not know (--urls,
@@ -10,6 +12,8 @@ var root = new RootCommand("FhirTrialGateway: a FHIR R4 gateway for intervention
     TreatUnmatchedTokensAsErrors = false,
 };
 root.Subcommands.Add(serve);
+root.Subcommands.Add(ValidateCommand.CreateCommand());
+root.Subcommands.Add(ClientsCommand.Create());
 
 serve.SetAction((parse, cancellationToken) => Serve(parse, cancellationToken));
 root.SetAction((parse, cancellationToken) => Serve(parse, cancellationToken));

@@ -10,7 +10,7 @@ namespace FhirTrialGateway.Core.Resources;
 /// forms. It checks what can be checked before touching the store (type, id, body), extracts index rows outside
 /// the write path, and runs each write as one unit of work in the store.
 /// </summary>
-public sealed class ResourceService(IResourceStore store)
+public sealed class ResourceService(IResourceStore store, WriteValidator? validator = null)
 {
     private readonly SearchIndexer _indexer = SearchIndexer.Instance;
 
@@ -52,7 +52,8 @@ public sealed class ResourceService(IResourceStore store)
         CancellationToken cancellationToken)
     {
         RequireBodyType(resourceType, resource);
-        var tokens = _indexer.ExtractTokens(resource);
+        WriteValidation.Require(validator, resource);
+        var tokens = _indexer.Extract(resource);
         return ifNoneExist is null
             ? store.WriteAsync(session => ResourceWriter.Create(session, resource, tokens), cancellationToken)
             : store.WriteAsync(session => ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist), cancellationToken);
@@ -75,7 +76,8 @@ public sealed class ResourceService(IResourceStore store)
                 $"{resourceType}.id");
         }
 
-        var tokens = _indexer.ExtractTokens(resource);
+        WriteValidation.Require(validator, resource);
+        var tokens = _indexer.Extract(resource);
         return store.WriteAsync(session => ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion), cancellationToken);
     }
 
@@ -88,7 +90,8 @@ public sealed class ResourceService(IResourceStore store)
             FhirModel.RequireValidId(bodyId, $"{resourceType}.id");
         }
 
-        var tokens = _indexer.ExtractTokens(resource);
+        WriteValidation.Require(validator, resource);
+        var tokens = _indexer.Extract(resource);
         return store.WriteAsync(session => ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion),
             cancellationToken);
     }

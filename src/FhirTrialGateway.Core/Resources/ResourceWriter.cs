@@ -12,16 +12,20 @@ namespace FhirTrialGateway.Core.Resources;
 /// </summary>
 public static class ResourceWriter
 {
-    /// <summary>Creates a new resource with a server-assigned id (any id in the body is replaced, as R4 says).</summary>
-    public static WriteResult Create(IWriteSession session, Resource resource, IReadOnlyList<TokenIndexEntry> tokens)
+    /// <summary>
+    /// Creates a new resource with a server-assigned id (any id in the body is replaced, as R4 says). A transaction
+    /// passes the id it assigned in advance so that references to the entry can be rewritten before writing.
+    /// </summary>
+    public static WriteResult Create(IWriteSession session, Resource resource, SearchIndexRows tokens,
+        string? assignedId = null)
     {
-        var id = NewId();
+        var id = assignedId ?? NewId();
         var stored = Append(session, resource, id, VersionMethod.Create, previousVersion: 0, tokens);
         return new WriteResult(stored, resource, WriteKind.Created);
     }
 
     /// <summary>Create unless the <paramref name="condition"/> matches: one match is returned untouched, several are 412.</summary>
-    public static WriteResult ConditionalCreate(IWriteSession session, Resource resource, IReadOnlyList<TokenIndexEntry> tokens,
+    public static WriteResult ConditionalCreate(IWriteSession session, Resource resource, SearchIndexRows tokens,
         SearchQuery condition)
     {
         var matches = session.FindIds(condition, limit: 2);
@@ -30,7 +34,7 @@ public static class ResourceWriter
             case 0:
                 return Create(session, resource, tokens);
             case 1:
-                var existing = session.ReadCurrent(condition.ResourceType, matches[0])
+                var existing = session.ReadCurrent(resource.TypeName, matches[0])
                                ?? throw new InvalidOperationException("A matched resource has no current version.");
                 return new WriteResult(existing, null, WriteKind.Unchanged);
             default:
@@ -43,7 +47,7 @@ public static class ResourceWriter
     /// Update (or create with a client-chosen id). <paramref name="ifMatchVersion"/> enforces optimistic locking.
     /// An update that changes nothing but meta.versionId/lastUpdated keeps the current version (idempotent retries).
     /// </summary>
-    public static WriteResult Update(IWriteSession session, Resource resource, string id, IReadOnlyList<TokenIndexEntry> tokens,
+    public static WriteResult Update(IWriteSession session, Resource resource, string id, SearchIndexRows tokens,
         int? ifMatchVersion)
     {
         var current = session.ReadCurrent(resource.TypeName, id);
@@ -66,7 +70,7 @@ public static class ResourceWriter
     }
 
     /// <summary>Conditional update: no match creates, one match updates it, several are 412.</summary>
-    public static WriteResult ConditionalUpdate(IWriteSession session, Resource resource, IReadOnlyList<TokenIndexEntry> tokens,
+    public static WriteResult ConditionalUpdate(IWriteSession session, Resource resource, SearchIndexRows tokens,
         SearchQuery condition, int? ifMatchVersion)
     {
         var matches = session.FindIds(condition, limit: 2);
@@ -109,13 +113,13 @@ public static class ResourceWriter
             return current;
         }
 
-        var version = new NewVersion(resourceType, id, current.Version + 1, session.Now, VersionMethod.Delete, null, []);
+        var version = new NewVersion(resourceType, id, current.Version + 1, session.Now, VersionMethod.Delete, null, SearchIndexRows.Empty);
         var sequence = session.Append(version);
         return new StoredResource(resourceType, id, version.Version, version.LastUpdated, VersionMethod.Delete, null, sequence);
     }
 
     private static StoredResource Append(IWriteSession session, Resource resource, string id, VersionMethod method,
-        int previousVersion, IReadOnlyList<TokenIndexEntry> tokens)
+        int previousVersion, SearchIndexRows tokens)
     {
         var version = previousVersion + 1;
         var now = session.Now;
@@ -138,7 +142,7 @@ public static class ResourceWriter
     }
 
     /// <summary>Time-ordered (UUID v7) ids keep the store's B-tree inserts local.</summary>
-    private static string NewId() => Guid.CreateVersion7().ToString("D");
+    public static string NewId() => Guid.CreateVersion7().ToString("D");
 }
 
 public enum WriteKind

@@ -1,136 +1,287 @@
-using System.Collections.Concurrent;
-using FhirTrialGateway.Core.Fhir;
+using System.Globalization;
 using FhirTrialGateway.Core.Storage;
-using Hl7.Fhir.FhirPath;
 using Hl7.Fhir.Model;
 
 namespace FhirTrialGateway.Core.Search;
 
 /// <summary>
-/// Extracts index rows from a resource using the R4 SearchParameter definitions the SDK carries (their FHIRPath
-/// expressions), so no parameter is listed by hand. Only the token parameters in <see cref="IndexedTokenParameters"/>
-/// are extracted so far; the search issue widens this set.
+/// Extracts the index rows of a resource from every R4 search parameter of its type (<see cref="SearchParameters"/>).
+/// Runs before the write, on the request's thread, so the single writer only inserts rows.
 /// </summary>
 public sealed class SearchIndexer
 {
-    /// <summary>Token parameters indexed today, common to every resource type that defines them.</summary>
-    public static readonly IReadOnlySet<string> IndexedTokenParameters = new HashSet<string>(StringComparer.Ordinal) { "identifier" };
-
-    private readonly ConcurrentDictionary<string, IndexedParameter[]> _byType = new(StringComparer.Ordinal);
-
-    /// <summary>A parameter as evaluated for one resource type: its name and the expression narrowed to that type.</summary>
-    private sealed record IndexedParameter(string Name, string Expression);
+    private readonly SearchParameters _parameters = SearchParameters.Instance;
 
     public static SearchIndexer Instance { get; } = new();
 
-    /// <summary>Whether <paramref name="resourceType"/> defines the indexed token parameter <paramref name="name"/>.</summary>
+    /// <summary>Whether <paramref name="resourceType"/> has the token parameter <paramref name="name"/>.</summary>
     public bool SupportsToken(string resourceType, string name) =>
-        DefinitionsFor(resourceType).Any(d => d.Name == name);
+        _parameters.Find(resourceType, name)?.Type == SearchParamType.Token;
 
-    public IReadOnlyList<TokenIndexEntry> ExtractTokens(Resource resource)
+    public SearchIndexRows Extract(Resource resource)
     {
-        var definitions = DefinitionsFor(resource.TypeName);
-        if (definitions.Length == 0)
+        var rows = new SearchIndexRows();
+        var values = new List<Base>();
+        foreach (var parameter in _parameters.For(resource.TypeName).Values)
         {
-            return [];
-        }
-
-        var entries = new List<TokenIndexEntry>();
-        foreach (var definition in definitions)
-        {
-            foreach (var value in resource.Select(definition.Expression).OfType<Base>())
+            if (parameter.Name is SearchParameters.Id or SearchParameters.LastUpdated)
             {
-                AddTokens(definition.Name, value, entries);
+                continue; // columns of the resources table
             }
-        }
 
-        return entries.Count <= 1 ? entries : entries.Distinct().ToList();
-    }
-
-    private IndexedParameter[] DefinitionsFor(string resourceType) =>
-        _byType.GetOrAdd(resourceType, static type => ModelInfo.SearchParameters
-            .Where(d => d.Resource == type && d.Type == SearchParamType.Token
-                        && d.Name is not null && IndexedTokenParameters.Contains(d.Name)
-                        && !string.IsNullOrEmpty(d.Expression))
-            .Select(d => new IndexedParameter(d.Name!, NarrowToType(d.Expression!, type)))
-            .ToArray());
-
-    /// <summary>
-    /// Parameters shared by many types carry one union for all of them ("Account.identifier | ActivityDefinition.identifier
-    /// | ..."). Evaluating the whole union for every write costs ten times the parse; only the branches that can
-    /// match this type are kept (those that start with the type's name or with no resource type at all).
-    /// </summary>
-    internal static string NarrowToType(string expression, string resourceType)
-    {
-        var branches = SplitTopLevelUnion(expression);
-        var kept = branches.Where(b =>
-        {
-            var head = b.TrimStart('(').Split('.', 2)[0].Trim();
-            return head == resourceType || !FhirModel.IsResourceType(head);
-        }).ToList();
-        return kept.Count == 0 ? expression : string.Join(" | ", kept);
-    }
-
-    private static List<string> SplitTopLevelUnion(string expression)
-    {
-        var parts = new List<string>();
-        var depth = 0;
-        var quoted = false;
-        var start = 0;
-        for (var i = 0; i < expression.Length; i++)
-        {
-            var c = expression[i];
-            if (c == '\'' )
+            values.Clear();
+            parameter.Path.Select(resource, values);
+            if (values.Count == 0)
             {
-                quoted = !quoted;
+                continue;
             }
-            else if (!quoted && c == '(')
+
+            if (parameter.Composite is { } composite)
             {
-                depth++;
+                CompositeRows.Add(parameter.Name, composite, values, rows.Composites);
+                continue;
             }
-            else if (!quoted && c == ')')
+
+            foreach (var value in values)
             {
-                depth--;
-            }
-            else if (!quoted && depth == 0 && c == '|')
-            {
-                parts.Add(expression[start..i].Trim());
-                start = i + 1;
+                Add(parameter, value, rows);
             }
         }
 
-        parts.Add(expression[start..].Trim());
-        return parts;
+        Deduplicate(rows.Tokens);
+        Deduplicate(rows.Strings);
+        Deduplicate(rows.References);
+        return rows;
     }
 
-    private static void AddTokens(string parameter, Base value, List<TokenIndexEntry> entries)
+    /// <summary>The first name of <see cref="Extract"/> (when only tokens were indexed), kept for its callers: all the rows.</summary>
+    public SearchIndexRows ExtractTokens(Resource resource) => Extract(resource);
+
+    internal static string NarrowToType(string expression, string resourceType) => SearchParameters.NarrowToType(expression, resourceType);
+
+    private static void Add(SearchParameterInfo parameter, Base value, SearchIndexRows rows)
+    {
+        var name = parameter.Name;
+        switch (parameter.Type)
+        {
+            case SearchParamType.Token:
+                AddTokens(name, value, rows);
+                break;
+            case SearchParamType.String:
+                AddStrings(name, value, rows.Strings);
+                break;
+            case SearchParamType.Date:
+                if (DateRange(value) is var (low, high))
+                {
+                    rows.Dates.Add(new DateIndexEntry(name, low, high));
+                }
+
+                break;
+            case SearchParamType.Number:
+                if (Number(value) is { } number)
+                {
+                    rows.Numbers.Add(new NumberIndexEntry(name, number));
+                }
+
+                break;
+            case SearchParamType.Quantity:
+                if (value is Quantity { Value: { } amount } quantity)
+                {
+                    rows.Quantities.Add(new QuantityIndexEntry(name, quantity.System, quantity.Code ?? quantity.Unit, quantity.Unit, (double)amount));
+                }
+                else if (value is Money { Value: { } money } cash)
+                {
+                    rows.Quantities.Add(new QuantityIndexEntry(name, "urn:iso:std:iso:4217", cash.Currency?.ToString(), null, (double)money));
+                }
+
+                break;
+            case SearchParamType.Reference:
+                AddReference(name, value, rows);
+                break;
+            case SearchParamType.Uri:
+                if (value is PrimitiveType { JsonValue: string uri } && uri.Length > 0)
+                {
+                    rows.Uris.Add(new UriIndexEntry(name, uri));
+                }
+
+                break;
+        }
+    }
+
+    internal static void AddTokens(string parameter, Base value, SearchIndexRows rows)
     {
         switch (value)
         {
             case Identifier { Value: { Length: > 0 } idValue } identifier:
-                entries.Add(new TokenIndexEntry(parameter, identifier.System, idValue));
+                rows.Tokens.Add(new TokenIndexEntry(parameter, identifier.System, idValue));
+                if (identifier.Type?.Text is { Length: > 0 } typeText)
+                {
+                    rows.Strings.Add(new StringIndexEntry(parameter + ":text", SearchValues.Normalize(typeText), typeText));
+                }
+
                 break;
-            case Coding { Code: { Length: > 0 } code } coding:
-                entries.Add(new TokenIndexEntry(parameter, coding.System, code));
+            case Coding coding:
+                if (coding.Code is { Length: > 0 } code)
+                {
+                    rows.Tokens.Add(new TokenIndexEntry(parameter, coding.System, code));
+                }
+
+                if (coding.Display is { Length: > 0 } display)
+                {
+                    rows.Strings.Add(new StringIndexEntry(parameter + ":text", SearchValues.Normalize(display), display));
+                }
+
                 break;
             case CodeableConcept concept:
                 foreach (var coding in concept.Coding)
                 {
-                    AddTokens(parameter, coding, entries);
+                    AddTokens(parameter, coding, rows);
                 }
 
+                if (concept.Text is { Length: > 0 } text)
+                {
+                    rows.Strings.Add(new StringIndexEntry(parameter + ":text", SearchValues.Normalize(text), text));
+                }
+
+                break;
+            case ContactPoint { Value: { Length: > 0 } contact }:
+                rows.Tokens.Add(new TokenIndexEntry(parameter, null, contact));
                 break;
             case FhirBoolean { Value: { } flag }:
-                entries.Add(new TokenIndexEntry(parameter, null, flag ? "true" : "false"));
+                rows.Tokens.Add(new TokenIndexEntry(parameter, null, flag ? "true" : "false"));
                 break;
-            case PrimitiveType { JsonValue: { } primitive }:
-                var text = primitive.ToString();
-                if (!string.IsNullOrEmpty(text))
+            case PrimitiveType primitive when TokenText(primitive) is { Length: > 0 } literal:
+                rows.Tokens.Add(new TokenIndexEntry(parameter, null, literal));
+                break;
+        }
+    }
+
+    private static string? TokenText(PrimitiveType primitive) => primitive.JsonValue switch
+    {
+        null => null,
+        bool flag => flag ? "true" : "false",
+        string text => text,
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        var other => other.ToString(),
+    };
+
+    private static void AddStrings(string parameter, Base value, List<StringIndexEntry> rows)
+    {
+        switch (value)
+        {
+            case PrimitiveType { JsonValue: string text } when text.Length > 0:
+                rows.Add(new StringIndexEntry(parameter, SearchValues.Normalize(text), text));
+                break;
+            case HumanName name:
+                AddString(parameter, name.Family, rows);
+                AddString(parameter, name.Text, rows);
+                foreach (var part in name.Given.Concat(name.Prefix).Concat(name.Suffix))
                 {
-                    entries.Add(new TokenIndexEntry(parameter, null, text));
+                    AddString(parameter, part, rows);
                 }
 
                 break;
+            case Address address:
+                foreach (var part in address.Line.Append(address.City).Append(address.District).Append(address.State)
+                             .Append(address.PostalCode).Append(address.Country).Append(address.Text))
+                {
+                    AddString(parameter, part, rows);
+                }
+
+                break;
+        }
+    }
+
+    private static void AddString(string parameter, string? text, List<StringIndexEntry> rows)
+    {
+        if (!string.IsNullOrEmpty(text))
+        {
+            rows.Add(new StringIndexEntry(parameter, SearchValues.Normalize(text), text));
+        }
+    }
+
+    internal static (long Low, long High)? DateRange(Base value)
+    {
+        switch (value)
+        {
+            case Date or FhirDateTime or Instant:
+                var text = ((PrimitiveType)value).JsonValue as string;
+                return text is not null && SearchValues.TryParseDateRange(text, out var low, out var high) ? (low, high) : null;
+            case Period period:
+                var start = period.StartElement is { } s ? DateRange(s) : null;
+                var end = period.EndElement is { } e ? DateRange(e) : null;
+                return start is null && end is null ? null : (start?.Low ?? SearchValues.MinInstant, end?.High ?? SearchValues.MaxInstant);
+            case Timing timing:
+                var events = timing.EventElement.Select(DateRange).Where(r => r is not null).Select(r => r!.Value).ToList();
+                if (timing.Repeat?.Bounds is Period bounds && DateRange(bounds) is { } b)
+                {
+                    events.Add(b);
+                }
+
+                return events.Count == 0 ? null : (events.Min(r => r.Low), events.Max(r => r.High));
+            default:
+                return null;
+        }
+    }
+
+    internal static double? Number(Base value) => value switch
+    {
+        FhirDecimal { Value: { } d } => (double)d,
+        Integer { Value: { } i } => i,
+        PositiveInt { Value: { } p } => p,
+        UnsignedInt { Value: { } u } => u,
+        Quantity { Value: { } q } => (double)q,
+        _ => null,
+    };
+
+    private static void AddReference(string parameter, Base value, SearchIndexRows rows)
+    {
+        switch (value)
+        {
+            case ResourceReference reference:
+                if (reference.Reference is { Length: > 0 } text && !text.StartsWith('#') && ReferenceTarget(text) is var (type, id))
+                {
+                    rows.References.Add(new ReferenceIndexEntry(parameter, type, id));
+                }
+
+                if (reference.Identifier is { } identifier)
+                {
+                    AddTokens(parameter + ":identifier", identifier, rows);
+                }
+
+                break;
+            case PrimitiveType { JsonValue: string canonical } when canonical.Length > 0:
+                rows.References.Add(new ReferenceIndexEntry(parameter, null, canonical.Split('|')[0]));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// "Patient/1" and "Patient/1/_history/2" are local (type and id); absolute URLs, urns and canonicals are kept
+    /// whole with no type, because whether an absolute URL names this server is known only per request.
+    /// </summary>
+    public static (string? Type, string Id) ReferenceTarget(string reference)
+    {
+        var parts = reference.Split('/');
+        if (!reference.Contains(':', StringComparison.Ordinal) && parts.Length is 2 or 4
+            && Fhir.FhirModel.IsResourceType(parts[0]) && (parts.Length == 2 || parts[2] == "_history"))
+        {
+            return (parts[0], parts[1]);
+        }
+
+        return (null, reference);
+    }
+
+    private static void Deduplicate<T>(List<T> rows)
+    {
+        if (rows.Count > 1)
+        {
+            var distinct = rows.Distinct().ToList();
+            if (distinct.Count != rows.Count)
+            {
+                rows.Clear();
+                rows.AddRange(distinct);
+            }
         }
     }
 }

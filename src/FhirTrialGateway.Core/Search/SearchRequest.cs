@@ -16,69 +16,120 @@ public sealed record SearchRequest(
     SummaryType Summary,
     string[]? Elements);
 
-/// <summary>Limits of the search surface (configuration "Search").</summary>
+/// <summary>Limits of the search surface (configuration "Fhir").</summary>
 public sealed record SearchLimits(int DefaultCount = 50, int MaxCount = 1000);
 
 /// <summary>
-/// Parses search parameters for one resource type. Supported so far: <c>_id</c>, the indexed token parameters
-/// (<c>identifier</c>), <c>_count</c>, <c>_summary</c>, <c>_total</c>, <c>_elements</c>. Unknown parameters are
-/// ignored and reported (lenient) or rejected with 400 (strict); malformed values are always 400.
+/// Parses the search parameters of a type-level (or, with a null type, system-level) search: every R4 search
+/// parameter of the type (<see cref="SearchParameters"/>), chains, <c>_has</c>, and the result parameters.
+/// Unknown parameters and modifiers are ignored and reported (lenient) or rejected with 400 (strict); malformed
+/// values are always 400.
 /// </summary>
 public static class SearchRequestParser
 {
-    /// <summary>Parameters the HTTP layer consumes (formatting) or the server writes into its own paging links.</summary>
+    /// <summary>Parameters the HTTP layer consumes (formatting).</summary>
     private static readonly HashSet<string> TransportParameters = new(StringComparer.Ordinal) { "_format", "_pretty" };
 
     internal const string CursorParameter = "_cursor";
     internal const string SnapshotParameter = "_snapshot";
 
-    public static SearchRequest Parse(string resourceType, IEnumerable<KeyValuePair<string, string>> parameters,
-        SearchLimits limits, bool strict)
+    /// <summary>The type whose parameters a system-level search may use: the Resource-level ones.</summary>
+    private const string SystemLevel = "Resource";
+
+    public static SearchRequest Parse(string? resourceType, IEnumerable<KeyValuePair<string, string>> parameters,
+        SearchLimits limits, bool strict, string? baseUrl = null)
     {
-        FhirModel.RequireResourceType(resourceType);
+        if (resourceType is not null)
+        {
+            FhirModel.RequireResourceType(resourceType);
+        }
+
+        var parser = new ClauseParser(SearchParameters.Instance, baseUrl);
         var clauses = new List<SearchClause>();
         var applied = new List<KeyValuePair<string, string>>();
         var ignored = new List<string>();
         var count = limits.DefaultCount;
         var summary = SummaryType.False;
-        var includeTotal = true; // _total=none turns the count off for large scans
+        var total = TotalMode.FirstPage;
+        var sort = new List<SortKey>();
+        var includes = new List<IncludeSpec>();
+        var types = new List<string>();
         string[]? elements = null;
-        long? cursor = null;
+        PageCursor? cursor = null;
         long? snapshot = null;
+
+        void Unsupported(string name, string why)
+        {
+            if (strict)
+            {
+                throw FhirException.BadRequest($"The search parameter '{name}' is not supported{why} by this server.", name,
+                    OperationOutcome.IssueType.NotSupported);
+            }
+
+            ignored.Add(name);
+        }
 
         foreach (var (name, value) in parameters)
         {
             switch (name)
             {
-                case "_id":
-                    var ids = SplitValues(value);
-                    if (ids.Count == 0)
-                    {
-                        throw FhirException.BadRequest("_id needs a value.", "_id");
-                    }
-
-                    clauses.Add(new IdClause(ids));
-                    applied.Add(new(name, value));
-                    break;
                 case "_count":
                     count = Math.Min(ParseNonNegative(name, value), limits.MaxCount);
                     break;
                 case "_summary":
                     summary = ParseSummary(value);
+                    applied.Add(new(name, value));
                     break;
                 case "_total":
-                    includeTotal = value switch
+                    total = value switch
                     {
-                        "none" => false,
-                        "accurate" or "estimate" => true,
+                        "none" => TotalMode.None,
+                        "accurate" or "estimate" => TotalMode.Accurate,
                         _ => throw FhirException.BadRequest($"_total must be none, estimate or accurate, not '{value}'.", "_total"),
                     };
+                    applied.Add(new(name, value));
                     break;
                 case "_elements":
-                    elements = SplitValues(value).ToArray();
+                    elements = ClauseParser.SplitValues(value).ToArray();
+                    applied.Add(new(name, value));
+                    break;
+                case "_sort":
+                    var keys = ParseSort(resourceType ?? SystemLevel, value, out var unknownKeys);
+                    if (unknownKeys.Count > 0)
+                    {
+                        Unsupported($"_sort={string.Join(',', unknownKeys)}", " for sorting");
+                    }
+
+                    if (keys.Count > 0)
+                    {
+                        sort = keys;
+                        applied.Add(new(name, string.Join(',', keys.Select(k => (k.Descending ? "-" : "") + k.Parameter))));
+                    }
+
+                    break;
+                case "_include" or "_revinclude" or "_include:iterate" or "_revinclude:iterate" or "_include:recurse" or "_revinclude:recurse":
+                    if (ParseInclude(name, value, resourceType) is { } include)
+                    {
+                        includes.Add(include);
+                        applied.Add(new(name, value));
+                    }
+                    else
+                    {
+                        Unsupported($"{name}={value}", "");
+                    }
+
+                    break;
+                case "_type" when resourceType is null:
+                    foreach (var type in ClauseParser.SplitValues(value))
+                    {
+                        FhirModel.RequireResourceType(type);
+                        types.Add(type);
+                    }
+
+                    applied.Add(new(name, value));
                     break;
                 case CursorParameter:
-                    cursor = ParseKey(name, value);
+                    cursor = PageCursor.Decode(value);
                     break;
                 case SnapshotParameter:
                     snapshot = ParseKey(name, value);
@@ -89,27 +140,16 @@ public static class SearchRequestParser
                         break;
                     }
 
-                    if (!name.Contains(':', StringComparison.Ordinal) && SearchIndexer.Instance.SupportsToken(resourceType, name))
+                    if (parser.Parse(resourceType ?? SystemLevel, name, value) is { } clause)
                     {
-                        var tokens = SplitValues(value).Select(TokenValue.Parse).Where(t => t.System is not null || t.Code is not null).ToList();
-                        if (tokens.Count == 0)
-                        {
-                            throw FhirException.BadRequest($"The search parameter '{name}' needs a value.", name);
-                        }
-
-                        clauses.Add(new TokenClause(name, tokens));
+                        clauses.Add(clause);
                         applied.Add(new(name, value));
-                        break;
                     }
-
-                    if (strict)
+                    else
                     {
-                        throw FhirException.BadRequest(
-                            $"The search parameter '{name}' is not supported for {resourceType} by this server.", name,
-                            OperationOutcome.IssueType.NotSupported);
+                        Unsupported(name, resourceType is null ? " at system level" : $" for {resourceType}");
                     }
 
-                    ignored.Add(name);
                     break;
             }
         }
@@ -117,15 +157,18 @@ public static class SearchRequestParser
         if (summary == SummaryType.Count)
         {
             count = 0;
-            includeTotal = true;
+            total = TotalMode.Accurate;
         }
 
         var query = new SearchQuery(resourceType, clauses)
         {
             Count = count,
-            AfterKey = cursor,
+            Cursor = cursor,
             SnapshotKey = snapshot,
-            IncludeTotal = includeTotal,
+            Total = total,
+            Sort = sort,
+            Includes = includes,
+            Types = types,
         };
         return new SearchRequest(query, applied, ignored, summary, elements);
     }
@@ -163,30 +206,54 @@ public static class SearchRequestParser
         return result;
     }
 
-    /// <summary>Comma-separated values with <c>\,</c> as an escaped comma (R4 search, escaping).</summary>
-    private static List<string> SplitValues(string value)
+    private static List<SortKey> ParseSort(string resourceType, string value, out List<string> unknown)
     {
-        var values = new List<string>();
-        var current = new System.Text.StringBuilder();
-        for (var i = 0; i < value.Length; i++)
+        unknown = [];
+        var keys = new List<SortKey>();
+        foreach (var raw in ClauseParser.SplitValues(value))
         {
-            if (value[i] == '\\' && i + 1 < value.Length && value[i + 1] is ',' or '|' or '$' or '\\')
+            var descending = raw.StartsWith('-');
+            var name = descending ? raw[1..] : raw;
+            if (SearchParameters.Instance.Find(resourceType, name) is { Type: not SearchParamType.Composite } parameter)
             {
-                current.Append(value[++i]);
-            }
-            else if (value[i] == ',')
-            {
-                values.Add(current.ToString());
-                current.Clear();
+                keys.Add(new SortKey(parameter.Name, parameter.Type, descending));
             }
             else
             {
-                current.Append(value[i]);
+                unknown.Add(raw);
             }
         }
 
-        values.Add(current.ToString());
-        return values.Where(v => v.Length > 0).ToList();
+        return keys;
+    }
+
+    private static IncludeSpec? ParseInclude(string name, string value, string? resourceType)
+    {
+        var reverse = name.StartsWith("_revinclude", StringComparison.Ordinal);
+        var iterate = name.EndsWith(":iterate", StringComparison.Ordinal) || name.EndsWith(":recurse", StringComparison.Ordinal);
+        var parts = value.Split(':');
+        if (parts.Length is < 2 or > 3 || !FhirModel.IsResourceType(parts[0]))
+        {
+            return null;
+        }
+
+        if (!reverse && !iterate && resourceType is not null && parts[0] != resourceType)
+        {
+            return null; // a plain _include starts from the matches, so its source is the searched type
+        }
+
+        var target = parts.Length == 3 ? parts[2] : null;
+        if (target is not null && !FhirModel.IsResourceType(target))
+        {
+            return null;
+        }
+
+        if (parts[1] != "*" && SearchParameters.Instance.Find(parts[0], parts[1]) is not { Type: SearchParamType.Reference })
+        {
+            return null;
+        }
+
+        return new IncludeSpec(reverse, parts[0], parts[1], target, iterate);
     }
 
     private static int ParseNonNegative(string name, string value) =>

@@ -17,6 +17,10 @@ public interface IResourceStore
 
     Task<HistoryPage> ReadHistoryAsync(HistoryQuery query, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One page of a search, with the resources its <see cref="SearchQuery.Includes"/> pull in, read in one snapshot.
+    /// Every clause runs as an indexed query; nothing is filtered in memory.
+    /// </summary>
     Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
 
     /// <summary>
@@ -42,7 +46,7 @@ public interface IWriteSession
     long Append(NewVersion version);
 }
 
-/// <summary>A version to append. <see cref="Json"/> is null for a delete.</summary>
+/// <summary>A version to append. <see cref="Json"/> is null for a delete. <see cref="Index"/> replaces the resource's index rows.</summary>
 public sealed record NewVersion(
     string ResourceType,
     string Id,
@@ -50,10 +54,65 @@ public sealed record NewVersion(
     DateTimeOffset LastUpdated,
     VersionMethod Method,
     byte[]? Json,
-    IReadOnlyList<TokenIndexEntry> Tokens);
+    SearchIndexRows Index);
 
-/// <summary>One row of the token index: a search parameter name with an optional system and a code.</summary>
+/// <summary>
+/// The search index rows of one resource version, one list per parameter type (one table each in the store).
+/// Extracted by <see cref="SearchIndexer"/> before the write, outside the writer's critical path.
+/// </summary>
+public sealed class SearchIndexRows
+{
+    public static SearchIndexRows Empty { get; } = new();
+
+    public List<TokenIndexEntry> Tokens { get; } = [];
+
+    public List<StringIndexEntry> Strings { get; } = [];
+
+    public List<DateIndexEntry> Dates { get; } = [];
+
+    public List<NumberIndexEntry> Numbers { get; } = [];
+
+    public List<QuantityIndexEntry> Quantities { get; } = [];
+
+    public List<ReferenceIndexEntry> References { get; } = [];
+
+    public List<UriIndexEntry> Uris { get; } = [];
+
+    public List<CompositeIndexEntry> Composites { get; } = [];
+
+    public int Count => Tokens.Count + Strings.Count + Dates.Count + Numbers.Count + Quantities.Count + References.Count
+                        + Uris.Count + Composites.Count;
+}
+
+/// <summary>Token row: <c>system|code</c> of a Coding, Identifier, ContactPoint, boolean or code (system null when absent).</summary>
 public readonly record struct TokenIndexEntry(string Parameter, string? System, string Code);
+
+/// <summary>String row: the value lower-cased without diacritics (default and :contains) and as written (:exact).</summary>
+public readonly record struct StringIndexEntry(string Parameter, string Normalized, string Exact);
+
+/// <summary>Date row: the implicit range of the value as inclusive unix milliseconds (2026-03 is the whole month).</summary>
+public readonly record struct DateIndexEntry(string Parameter, long Low, long High);
+
+public readonly record struct NumberIndexEntry(string Parameter, double Value);
+
+/// <summary>Quantity row; <see cref="Code"/> is the coded unit, <see cref="Unit"/> the human unit (|code matches either).</summary>
+public readonly record struct QuantityIndexEntry(string Parameter, string? System, string? Code, string? Unit, double Value);
+
+/// <summary>
+/// Reference row: a local reference as <see cref="TargetType"/> and id, anything else (absolute URL, canonical, urn)
+/// with a null type and the whole URL in <see cref="TargetId"/>.
+/// </summary>
+public readonly record struct ReferenceIndexEntry(string Parameter, string? TargetType, string TargetId);
+
+public readonly record struct UriIndexEntry(string Parameter, string Uri);
+
+/// <summary>
+/// Composite row of a two-part composite whose first part is a token (for example Observation code-value-quantity):
+/// the token, then the second part as a token (system/code), a quantity (system/code and value in low=high), a date
+/// (low/high in unix ms), a number (low=high) or a normalized string (text).
+/// </summary>
+public readonly record struct CompositeIndexEntry(
+    string Parameter, string? System1, string Code1, string? System2, string? Code2, double? Low2, double? High2, string? Text2);
 
 public sealed record HistoryQuery(
     string? ResourceType,

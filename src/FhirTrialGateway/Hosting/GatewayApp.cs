@@ -1,4 +1,5 @@
 using FhirTrialGateway.Auth;
+using FhirTrialGateway.Core.Bundles;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Storage;
 using FhirTrialGateway.Http;
@@ -48,6 +49,9 @@ public static class GatewayApp
         builder.Services.AddSingleton<IResourceStore>(services =>
             SqliteResourceStore.Open(sqlite, services.GetRequiredService<ILoggerFactory>().CreateLogger("Storage")));
         builder.Services.AddSingleton<ResourceService>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Bundles").Get<BundleLimits>() ?? new BundleLimits());
+        builder.Services.AddSingleton<BundleService>();
+        builder.AddGatewayValidation();
 
         var auth = builder.AddGatewayAuthentication();
 
@@ -86,12 +90,7 @@ public static class GatewayApp
         });
         app.UseMiddleware<FhirErrorHandling>();
         app.UseStatusCodePages(context => FhirErrorHandling.WriteStatusOutcomeAsync(context.HttpContext));
-        if (auth.Enabled)
-        {
-            app.UseAuthentication();
-        }
-
-        app.UseAuthorization();
+        app.UseGatewayAuthentication(auth);
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (IResourceStore store, CancellationToken cancellationToken) =>
@@ -101,12 +100,15 @@ public static class GatewayApp
         });
 
         app.MapGroup("/fhir").MapMetadata();
-        var api = app.MapGroup("/fhir");
+        app.MapSmartEndpoints(auth);
+        var api = app.MapGroup("/fhir").RequireGatewayRateLimit();
         if (auth.Enabled)
         {
             api.RequireAuthorization(AuthenticationSetup.ApiPolicy);
         }
 
+        api.MapBundleEndpoints();
+        api.MapValidateOperation();
         api.MapSearchAndHistoryEndpoints();
         api.MapResourceEndpoints();
     }

@@ -33,8 +33,14 @@ internal static class CapabilityStatementFactory
         var rest = new CapabilityStatement.RestComponent
         {
             Mode = CapabilityStatement.RestfulCapabilityMode.Server,
-            Interaction = [new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem }],
+            Interaction =
+            [
+                new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Transaction },
+                new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch },
+                new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem },
+            ],
         };
+        AddSystemSearch(rest);
         if (authenticationEnabled)
         {
             rest.Security = new CapabilityStatement.SecurityComponent
@@ -79,17 +85,35 @@ internal static class CapabilityStatementFactory
                 }.Select(code => new CapabilityStatement.ResourceInteractionComponent { Code = code }),
             ],
         };
-        resource.SearchParam.Add(new CapabilityStatement.SearchParamComponent
-        {
-            Name = "_id",
-            Definition = "http://hl7.org/fhir/SearchParameter/Resource-id",
-            Type = SearchParamType.Token,
-        });
-        foreach (var name in SearchIndexer.IndexedTokenParameters.Where(n => SearchIndexer.Instance.SupportsToken(type, n)))
-        {
-            resource.SearchParam.Add(new CapabilityStatement.SearchParamComponent { Name = name, Type = SearchParamType.Token });
-        }
-
+        AddSearchParameters(resource, type);
         return resource;
+    }
+
+    /// <summary>Every search parameter the indexer supports for the type (from the SDK's R4 definitions), and its _include targets.</summary>
+    private static void AddSearchParameters(CapabilityStatement.ResourceComponent resource, string type)
+    {
+        foreach (var parameter in SearchParameters.Instance.For(type).Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            resource.SearchParam.Add(new CapabilityStatement.SearchParamComponent
+            {
+                Name = parameter.Name,
+                Definition = parameter.Url,
+                Type = parameter.Type,
+            });
+            if (parameter.Type == SearchParamType.Reference)
+            {
+                resource.SearchIncludeElement.Add(new FhirString($"{type}:{parameter.Name}"));
+            }
+        }
+    }
+
+    /// <summary>System-level search (GET [base]?_type=...) with the Resource-level parameters.</summary>
+    private static void AddSystemSearch(CapabilityStatement.RestComponent rest)
+    {
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.SearchSystem });
+        foreach (var parameter in SearchParameters.Instance.For("Resource").Values.OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            rest.SearchParam.Add(new CapabilityStatement.SearchParamComponent { Name = parameter.Name, Definition = parameter.Url, Type = parameter.Type });
+        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using FhirTrialGateway.Core.Fhir;
 using Hl7.Fhir.Model;
 
@@ -21,10 +20,17 @@ internal static class FhirRequestContext
     }
 
     /// <summary>Reads and parses the body; the size limit is enforced by Kestrel (413) before this is reached.</summary>
-    public static async Task<Resource> ReadResourceAsync(HttpRequest request)
+    public static Task<Resource> ReadResourceAsync(HttpRequest request) =>
+        ReadResourceAsync(request, request.HttpContext.RequestServices.GetRequiredService<GatewayOptions>().MaxRequestBodyBytes);
+
+    /// <summary>Reads a body that may be larger than the general limit (bundles), up to <paramref name="limit"/>.</summary>
+    public static async Task<Resource> ReadResourceAsync(HttpRequest request, long limit)
     {
         var format = FhirMediaTypes.RequestFormat(request);
-        var limit = request.HttpContext.RequestServices.GetRequiredService<GatewayOptions>().MaxRequestBodyBytes;
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
         if (request.ContentLength > limit)
         {
             throw TooLarge(request.ContentLength.Value, limit);
@@ -41,25 +47,7 @@ internal static class FhirRequestContext
     }
 
     /// <summary>The version an If-Match header names (<c>W/"3"</c> or <c>"3"</c>), or null without the header.</summary>
-    public static int? IfMatchVersion(HttpRequest request)
-    {
-        var header = request.Headers.IfMatch.ToString();
-        return string.IsNullOrEmpty(header) ? null : ParseETag(header, "If-Match");
-    }
-
-    public static int ParseETag(string header, string what)
-    {
-        var value = header.Trim();
-        if (value.StartsWith("W/", StringComparison.Ordinal))
-        {
-            value = value[2..];
-        }
-
-        value = value.Trim('"');
-        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) && version > 0
-            ? version
-            : throw FhirException.BadRequest($"{what} '{header}' is not a version ETag such as W/\"3\".", what);
-    }
+    public static int? IfMatchVersion(HttpRequest request) => ETags.ParseOptional(request.Headers.IfMatch.ToString(), "If-Match");
 
     /// <summary>The Prefer header's return preference (R4 http.html#ops).</summary>
     public static ReturnPreference Return(HttpRequest request)

@@ -105,7 +105,7 @@ internal static class ResourceEndpoints
             return null;
         }
 
-        return FhirRequestContext.ParseETag(ifNoneMatch, "If-None-Match") == stored.Version
+        return ETags.ParseVersion(ifNoneMatch, "If-None-Match") == stored.Version
             ? FhirResponse.Headers(StatusCodes.Status304NotModified, stored)
             : null;
     }

@@ -8,37 +8,58 @@ namespace FhirTrialGateway.Http;
 /// <summary>Builds the searchset and history Bundles the REST surface answers with.</summary>
 internal static class ResultBundles
 {
-    public static Bundle Searchset(SearchRequest request, SearchPage page, string baseUrl)
+    /// <summary>
+    /// The searchset: matches, then included resources, then an OperationOutcome for what was ignored. Links carry only
+    /// the parameters that were applied, plus the keyset cursor and the snapshot that keep paging stable.
+    /// </summary>
+    public static Bundle Searchset(SearchRequest request, SearchPage page, string baseUrl, string path)
     {
-        var type = request.Query.ResourceType;
         var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = page.Total is { } total ? (int)total : null };
         var applied = request.Applied.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}").ToList();
         applied.Add($"_count={request.Query.Count}");
-        var self = $"{baseUrl}/{type}?{string.Join('&', applied)}";
-        bundle.Link.Add(new Bundle.LinkComponent
+        var self = $"{baseUrl}/{path}?{string.Join('&', applied)}";
+        string Link(PageCursor cursor) => $"{self}&_cursor={cursor.Encode()}&_snapshot={page.SnapshotKey}";
+
+        bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = request.Query.Cursor is { } at ? Link(at) : self });
+        if (page.Previous is { } previous)
         {
-            Relation = "self",
-            Url = request.Query.AfterKey is { } after ? $"{self}&_cursor={after}&_snapshot={page.SnapshotKey}" : self,
-        });
-        if (page.NextAfterKey is { } next)
-        {
-            bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{self}&_cursor={next}&_snapshot={page.SnapshotKey}" });
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "previous", Url = Link(previous) });
         }
 
-        foreach (var stored in page.Matches)
+        if (page.Next is { } next)
+        {
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = Link(next) });
+        }
+
+        foreach (var (stored, mode) in page.Matches.Select(m => (m, Bundle.SearchEntryMode.Match))
+                     .Concat(page.Included.Select(i => (i, Bundle.SearchEntryMode.Include))))
         {
             bundle.Entry.Add(new Bundle.EntryComponent
             {
                 FullUrl = $"{baseUrl}/{stored.ResourceType}/{stored.Id}",
                 Resource = ResourceSerializer.ParseStored(stored.Json!),
-                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
+                Search = new Bundle.SearchComponent { Mode = mode },
             });
         }
 
+        var warnings = new List<OperationOutcome.IssueComponent>();
         if (request.Ignored.Count > 0)
         {
-            var outcome = Outcomes.Issue(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotSupported,
-                $"Ignored unsupported search parameters: {string.Join(", ", request.Ignored)}.", null);
+            warnings.Add(Warning(OperationOutcome.IssueType.NotSupported,
+                $"Ignored unsupported search parameters: {string.Join(", ", request.Ignored)}."));
+        }
+
+        if (page.IncludesTruncated)
+        {
+            warnings.Add(Warning(OperationOutcome.IssueType.TooCostly,
+                $"Included resources were cut short at {page.Included.Count}; narrow the search to get them all."));
+        }
+
+        if (warnings.Count > 0)
+        {
+            var outcome = new OperationOutcome();
+            outcome.Issue.AddRange(warnings);
+
             bundle.Entry.Add(new Bundle.EntryComponent
             {
                 Resource = outcome,
@@ -95,6 +116,13 @@ internal static class ResultBundles
 
         return bundle;
     }
+
+    private static OperationOutcome.IssueComponent Warning(OperationOutcome.IssueType code, string diagnostics) => new()
+    {
+        Severity = OperationOutcome.IssueSeverity.Warning,
+        Code = code,
+        Diagnostics = diagnostics,
+    };
 
     /// <summary>Replaces or adds one query parameter of an absolute URL.</summary>
     private static string WithParameter(string url, string name, string value)

@@ -6,13 +6,19 @@ using FhirTrialGateway.Core.Storage;
 
 namespace FhirTrialGateway.Http;
 
-/// <summary>Type-level search (GET and POST _search) and history at instance, type and system level.</summary>
+/// <summary>
+/// Search at type and system level (GET and POST _search with a form body), compartment search
+/// (Patient/[id]/Observation), and history at instance, type and system level.
+/// </summary>
 internal static class SearchAndHistoryEndpoints
 {
     public static void MapSearchAndHistoryEndpoints(this RouteGroupBuilder fhir)
     {
+        fhir.MapGet("/", (HttpContext context, ResourceService service) => Search(null, QueryPairs(context.Request.Query), context, service));
+        fhir.MapPost("/_search", (HttpContext context, ResourceService service) => SearchPost(null, context, service));
         fhir.MapGet("/{type}", SearchGet);
-        fhir.MapPost("/{type}/_search", SearchPost);
+        fhir.MapPost("/{type}/_search", (string type, HttpContext context, ResourceService service) => SearchPost(type, context, service));
+        fhir.MapGet("/{compartment}/{id}/{type}", CompartmentSearch);
         fhir.MapGet("/_history", (HttpContext context, ResourceService service) => History(null, null, context, service));
         fhir.MapGet("/{type}/_history", (string type, HttpContext context, ResourceService service) => History(type, null, context, service));
         fhir.MapGet("/{type}/{id}/_history", (string type, string id, HttpContext context, ResourceService service) => History(type, id, context, service));
@@ -21,9 +27,13 @@ internal static class SearchAndHistoryEndpoints
     private static Task<IResult> SearchGet(string type, HttpContext context, ResourceService service) =>
         Search(type, QueryPairs(context.Request.Query), context, service);
 
-    private static async Task<IResult> SearchPost(string type, HttpContext context, ResourceService service)
+    private static async Task<IResult> SearchPost(string? type, HttpContext context, ResourceService service)
     {
-        FhirModel.RequireResourceType(type);
+        if (type is not null)
+        {
+            FhirModel.RequireResourceType(type);
+        }
+
         if (!context.Request.HasFormContentType)
         {
             throw new FhirException(System.Net.HttpStatusCode.UnsupportedMediaType, Outcomes.Error(
@@ -36,14 +46,39 @@ internal static class SearchAndHistoryEndpoints
         return await Search(type, pairs, context, service);
     }
 
-    private static async Task<IResult> Search(string type, List<KeyValuePair<string, string>> parameters, HttpContext context,
-        ResourceService service)
+    /// <summary>
+    /// Patient/[id]/Observation: the Observations that refer to the Patient through the reference parameters that
+    /// make up the compartment (derived from the search parameters, see <see cref="SearchParameters.CompartmentParameters"/>).
+    /// </summary>
+    private static Task<IResult> CompartmentSearch(string compartment, string id, string type, HttpContext context, ResourceService service)
+    {
+        FhirModel.RequireResourceType(compartment);
+        FhirModel.RequireValidId(id);
+        FhirModel.RequireResourceType(type);
+        var parameters = SearchParameters.Instance.CompartmentParameters(compartment, type);
+        if (parameters.Count == 0)
+        {
+            throw FhirException.BadRequest($"{type} is not in the {compartment} compartment.");
+        }
+
+        var clause = new ReferenceClause(parameters, [new ReferenceValue(compartment, id)]);
+        return Search(type, QueryPairs(context.Request.Query), context, service, clause, $"{compartment}/{id}/{type}");
+    }
+
+    private static async Task<IResult> Search(string? type, List<KeyValuePair<string, string>> parameters, HttpContext context,
+        ResourceService service, SearchClause? compartment = null, string? path = null)
     {
         var options = context.RequestServices.GetRequiredService<GatewayOptions>();
+        var baseUrl = FhirRequestContext.BaseUrl(context);
         var request = SearchRequestParser.Parse(type, parameters, new SearchLimits(options.DefaultPageSize, options.MaxPageSize),
-            FhirRequestContext.StrictHandling(context.Request));
+            FhirRequestContext.StrictHandling(context.Request), baseUrl);
+        if (compartment is not null)
+        {
+            request = request with { Query = request.Query with { Clauses = [compartment, .. request.Query.Clauses] } };
+        }
+
         var page = await service.SearchAsync(request.Query, context.RequestAborted);
-        var bundle = ResultBundles.Searchset(request, page, FhirRequestContext.BaseUrl(context));
+        var bundle = ResultBundles.Searchset(request, page, baseUrl, path ?? type ?? "");
         var summary = request.Summary == Hl7.Fhir.Rest.SummaryType.Count ? Hl7.Fhir.Rest.SummaryType.False : request.Summary;
         return FhirResponse.Of(StatusCodes.Status200OK, bundle, summary: summary, elements: request.Elements);
     }

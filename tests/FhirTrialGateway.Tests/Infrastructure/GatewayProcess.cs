@@ -39,7 +39,7 @@ public sealed class GatewayProcess : IDisposable
         foreach (var argument in new[]
                  {
                      executable, "--urls", $"http://127.0.0.1:{chosen}", $"--Storage:Sqlite:Path={databasePath}",
-                     "--Auth:Enabled=false", "--Serilog:MinimumLevel:Default=Error",
+                     "--Auth:Enabled=false", "--Serilog:MinimumLevel:Default=Error", "--Validation:WarmOnStart=false",
                  })
         {
             start.ArgumentList.Add(argument);

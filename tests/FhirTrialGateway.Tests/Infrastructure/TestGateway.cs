@@ -37,7 +37,10 @@ public sealed class TestGateway : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts a gateway; <paramref name="settings"/> are extra configuration such as "Fhir:MaxRequestBodyBytes=1000".</summary>
-    public static async Task<TestGateway> StartAsync(params string[] settings)
+    public static Task<TestGateway> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    /// <summary>Starts a gateway; <paramref name="configure"/> can register services before the gateway's own.</summary>
+    public static async Task<TestGateway> StartAsync(Action<WebApplicationBuilder>? configure, params string[] settings)
     {
         var directory = Path.Combine(Path.GetTempPath(), "fhirgw-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -46,6 +49,7 @@ public sealed class TestGateway : IAsyncDisposable
             "--urls", "http://127.0.0.1:0",
             $"--Storage:Sqlite:Path={Path.Combine(directory, "gateway.db")}",
             "--Serilog:MinimumLevel:Default=Warning",
+            "--Validation:WarmOnStart=false", // warming takes tens of seconds of CPU; the validation tests warm one shared validator
         };
         if (!settings.Any(s => s.StartsWith("Auth:Enabled", StringComparison.Ordinal)))
         {
@@ -53,7 +57,7 @@ public sealed class TestGateway : IAsyncDisposable
         }
 
         args.AddRange(settings.Select(s => "--" + s));
-        var app = GatewayApp.Build([.. args]);
+        var app = GatewayApp.Build([.. args], configure);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestGateway(app, directory, new Uri(address.TrimEnd('/') + "/"));

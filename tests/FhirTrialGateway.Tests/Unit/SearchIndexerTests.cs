@@ -14,7 +14,7 @@ public sealed class SearchIndexerTests
         observation.Identifier.Add(new Identifier(null, "2"));
         observation.Identifier.Add(new Identifier("urn:a", "1"));
 
-        SearchIndexer.Instance.ExtractTokens(observation).Should().Equal(
+        SearchIndexer.Instance.Extract(observation).Tokens.Where(t => t.Parameter == "identifier").Should().Equal(
             new TokenIndexEntry("identifier", "urn:a", "1"), new TokenIndexEntry("identifier", null, "2"));
     }
 
@@ -23,7 +23,7 @@ public sealed class SearchIndexerTests
     {
         SearchIndexer.Instance.SupportsToken("Binary", "identifier").Should().BeFalse();
         SearchIndexer.Instance.SupportsToken("ResearchSubject", "identifier").Should().BeTrue();
-        SearchIndexer.Instance.ExtractTokens(new Binary { ContentType = "text/plain" }).Should().BeEmpty();
+        SearchIndexer.Instance.Extract(new Binary { ContentType = "text/plain" }).Count.Should().Be(0);
     }
 }
 

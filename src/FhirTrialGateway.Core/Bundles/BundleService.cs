@@ -1,0 +1,268 @@
+using System.Net;
+using FhirTrialGateway.Core.Fhir;
+using FhirTrialGateway.Core.Resources;
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using Hl7.Fhir.Model;
+
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirTrialGateway.Core.Bundles;
+
+/// <summary>
+/// POST [base] with a transaction or batch Bundle. A transaction is one unit of work in the store: all entries or
+/// none, processed in the order R4 sets (DELETE, POST, PUT, GET), with bundle-local and conditional references
+/// resolved. A batch runs every entry as its own unit, so one bad entry never stops the others.
+/// </summary>
+public sealed class BundleService(IResourceStore store, ResourceService resources, BundleLimits limits, WriteValidator? validator = null)
+{
+    public async Task<Bundle> ProcessAsync(Bundle bundle, string baseUrl, bool includeResources, CancellationToken cancellationToken)
+    {
+        if (bundle.Entry.Count > limits.MaxEntries)
+        {
+            throw new FhirException(HttpStatusCode.RequestEntityTooLarge, Outcomes.Error(OperationOutcome.IssueType.TooCostly,
+                $"The bundle has {bundle.Entry.Count} entries; this server takes at most {limits.MaxEntries} (Bundles:MaxEntries)."));
+        }
+
+        return bundle.Type switch
+        {
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, cancellationToken),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, cancellationToken),
+            _ => throw FhirException.BadRequest(
+                $"POST to the base takes a transaction or batch Bundle, not '{bundle.Type?.ToString() ?? "(no type)"}'.", "Bundle.type"),
+        };
+    }
+
+    private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, bool includeResources, CancellationToken cancellationToken)
+    {
+        var entries = bundle.Entry.Select((entry, index) => EntryRequest.Parse(entry, index, baseUrl)).ToList();
+        RequireDistinctIdentities(entries);
+        foreach (var entry in entries.Where(e => e.Resource is not null && e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT))
+        {
+            InEntry(entry, () => WriteValidation.Require(validator, entry.Resource!));
+        }
+
+        var conditions = entries.ToDictionary(e => e.Index, e => Condition(e));
+
+        var outcomes = await store.WriteAsync(session =>
+        {
+            var executor = new EntryExecutor(session, baseUrl);
+            var results = new EntryOutcome[entries.Count];
+            var touched = new Dictionary<string, EntryRequest>(StringComparer.Ordinal);
+
+            foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.DELETE))
+            {
+                results[entry.Index] = InEntry(entry, () => executor.Delete(entry, conditions[entry.Index]));
+                if (results[entry.Index].Stored is { } deleted)
+                {
+                    Touch(touched, $"{deleted.ResourceType}/{deleted.Id}", entry);
+                }
+            }
+
+            // Identities first, so every bundle-local reference can be rewritten before anything is written.
+            var writes = entries.Where(e => e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
+                .OrderBy(e => e.Method == Bundle.HTTPVerb.POST ? 0 : 1)
+                .Select(e => InEntry(e, () => executor.Resolve(e, conditions[e.Index])))
+                .ToList();
+            var localTargets = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var write in writes)
+            {
+                var target = $"{write.Entry.ResourceType}/{write.Id}";
+                if (write.ExistingMatch is null)
+                {
+                    Touch(touched, target, write.Entry);
+                }
+
+                if (write.Entry.FullUrl is { Length: > 0 } fullUrl)
+                {
+                    localTargets[fullUrl] = target;
+                }
+            }
+
+            foreach (var write in writes.Where(w => w.ExistingMatch is null))
+            {
+                InEntry(write.Entry, () => executor.RewriteReferences(write.Entry, localTargets));
+            }
+
+            foreach (var write in writes)
+            {
+                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index]));
+            }
+
+            foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET))
+            {
+                results[entry.Index] = InEntry(entry, () => executor.Get(entry));
+            }
+
+            return results;
+        }, cancellationToken);
+
+        var response = new Bundle { Type = Bundle.BundleType.TransactionResponse };
+        response.Entry.AddRange(outcomes.Select(o => o.ToResponseEntry(baseUrl, includeResources)));
+        return response;
+    }
+
+    private async Task<Bundle> BatchAsync(Bundle bundle, string baseUrl, bool includeResources, CancellationToken cancellationToken)
+    {
+        var pending = new Task<EntryOutcome>[bundle.Entry.Count];
+        for (var index = 0; index < bundle.Entry.Count; index++)
+        {
+            // Units are queued in entry order and run independently (each its own savepoint).
+            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, cancellationToken);
+        }
+
+        var response = new Bundle { Type = Bundle.BundleType.BatchResponse };
+        foreach (var task in pending)
+        {
+            EntryOutcome outcome;
+            try
+            {
+                outcome = await task;
+            }
+            catch (FhirException error)
+            {
+                outcome = new EntryOutcome((int)error.Status, null, Outcome: error.Outcome);
+            }
+
+            response.Entry.Add(outcome.ToResponseEntry(baseUrl, includeResources));
+        }
+
+        return response;
+    }
+
+    private Task<EntryOutcome> RunBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl, CancellationToken cancellationToken)
+    {
+        EntryRequest entry;
+        SearchQuery? condition;
+        try
+        {
+            entry = EntryRequest.Parse(raw, index, baseUrl);
+            condition = Condition(entry);
+            if (entry.Resource is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
+            {
+                InEntry(entry, () => WriteValidation.Require(validator, entry.Resource));
+            }
+        }
+        catch (FhirException error)
+        {
+            return Task.FromException<EntryOutcome>(error);
+        }
+
+        if (entry.Method == Bundle.HTTPVerb.GET)
+        {
+            return ReadForBatchAsync(entry, cancellationToken);
+        }
+
+        return store.WriteAsync(session =>
+        {
+            var executor = new EntryExecutor(session, baseUrl);
+            if (entry.Method == Bundle.HTTPVerb.DELETE)
+            {
+                return InEntry(entry, () => executor.Delete(entry, condition));
+            }
+
+            var resolved = InEntry(entry, () => executor.Resolve(entry, condition));
+            if (resolved.ExistingMatch is null)
+            {
+                InEntry(entry, () => executor.RewriteReferences(entry, new Dictionary<string, string>()));
+            }
+
+            return InEntry(entry, () => executor.Write(resolved, condition));
+        }, cancellationToken);
+    }
+
+    private async Task<EntryOutcome> ReadForBatchAsync(EntryRequest entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (entry.Id is null)
+            {
+                var request = SearchRequestParser.Parse(entry.ResourceType, SearchRequestParser.ParseQueryString(entry.Query ?? ""),
+                    new SearchLimits(), strict: false);
+                var page = await resources.SearchAsync(request.Query, cancellationToken);
+                var searchset = new Bundle { Type = Bundle.BundleType.Searchset, Total = page.Total is { } total ? (int)total : null };
+                searchset.Entry.AddRange(page.Matches.Select(m => new Bundle.EntryComponent
+                {
+                    Resource = ResourceSerializer.ParseStored(m.Json!),
+                    Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
+                }));
+                return new EntryOutcome(200, null, searchset);
+            }
+
+            var stored = entry.VersionId is null
+                ? await resources.ReadAsync(entry.ResourceType, entry.Id, cancellationToken)
+                : await resources.VReadAsync(entry.ResourceType, entry.Id, entry.VersionId, cancellationToken);
+            return new EntryOutcome(200, stored);
+        }
+        catch (FhirException error)
+        {
+            throw EntryErrors.ForEntry(error, entry);
+        }
+    }
+
+    private static SearchQuery? Condition(EntryRequest entry)
+    {
+        try
+        {
+            return entry switch
+            {
+                { Method: Bundle.HTTPVerb.POST, Request.IfNoneExist: { Length: > 0 } ifNoneExist } =>
+                    SearchRequestParser.ParseCondition(entry.ResourceType, ifNoneExist),
+                { Method: Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE, Query: { } query } =>
+                    SearchRequestParser.ParseCondition(entry.ResourceType, query),
+                _ => null,
+            };
+        }
+        catch (FhirException error)
+        {
+            throw EntryErrors.ForEntry(error, entry, entry.Method == Bundle.HTTPVerb.POST ? "request.ifNoneExist" : "request.url");
+        }
+    }
+
+    private static void RequireDistinctIdentities(List<EntryRequest> entries)
+    {
+        var seen = new Dictionary<string, EntryRequest>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry.IdentityKey is { } key)
+            {
+                Touch(seen, key, entry);
+            }
+
+            if (entry.FullUrl is { Length: > 0 } fullUrl && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
+            {
+                Touch(seen, "fullUrl " + fullUrl, entry);
+            }
+        }
+    }
+
+    private static void Touch(Dictionary<string, EntryRequest> seen, string identity, EntryRequest entry)
+    {
+        if (seen.TryGetValue(identity, out var earlier))
+        {
+            throw FhirException.BadRequest(
+                $"Entries {earlier.Index} and {entry.Index} both touch {identity}; a transaction may touch each resource once.",
+                entry.Expression);
+        }
+
+        seen[identity] = entry;
+    }
+
+    private static T InEntry<T>(EntryRequest entry, Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (FhirException error)
+        {
+            throw EntryErrors.ForEntry(error, entry);
+        }
+    }
+
+    private static void InEntry(EntryRequest entry, Action work) => InEntry(entry, () =>
+    {
+        work();
+        return true;
+    });
+}

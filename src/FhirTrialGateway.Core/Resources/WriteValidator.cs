@@ -1,0 +1,27 @@
+using System.Net;
+using FhirTrialGateway.Core.Fhir;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Core.Resources;
+
+/// <summary>
+/// The check a resource passes before it is written (profile validation, wired in by the host): null when there is
+/// nothing to check, else the OperationOutcome. Errors reject the write with 422; warnings never block.
+/// A delegate rather than an interface: Core must not know the validator, and tests can pass a lambda.
+/// </summary>
+public delegate OperationOutcome? WriteValidator(Resource resource);
+
+public static class WriteValidation
+{
+    /// <summary>Throws 422 with the outcome when <paramref name="validator"/> finds errors.</summary>
+    public static void Require(WriteValidator? validator, Resource resource)
+    {
+        if (validator?.Invoke(resource) is { } outcome && outcome.Issue.Any(IsError))
+        {
+            throw new FhirException(HttpStatusCode.UnprocessableEntity, outcome);
+        }
+    }
+
+    private static bool IsError(OperationOutcome.IssueComponent issue) =>
+        issue.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal;
+}
