@@ -5,6 +5,8 @@ using System.Net.Http.Headers;
 using FhirTrialGateway.Core.Fhir;
 using Hl7.Fhir.Model;
 
+using Task = System.Threading.Tasks.Task;
+
 namespace FhirTrialGateway.Bench;
 
 /// <summary>
@@ -17,7 +19,7 @@ internal static class BundleBenchmark
     public static async Task<int> RunAsync(TimeSpan duration)
     {
         Console.WriteLine($"# bundle benchmark: {duration.TotalSeconds:0} s per cell, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false"]);
+        await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", "Validation:WarmOnStart=false"]);
         Console.WriteLine("| entries per transaction | clients | transactions/s | resources/s | p50 ms | p99 ms | failures | SDK parse of the same bundle, bundles/s (1 thread) |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
         var subjectCounter = 0;
@@ -60,7 +62,43 @@ internal static class BundleBenchmark
             }
         }
 
+        await ScalingAsync(gateway, subjectCounter + 1_000_000);
         return 0;
+    }
+
+    /// <summary>
+    /// One client, transactions of 100, 1,000 and 10,000 entries, several of each: the time per entry should stay
+    /// flat as transactions grow, and the gateway's memory should not grow with the number of bundles processed.
+    /// </summary>
+    private static async Task ScalingAsync(GatewayUnderTest gateway, int subjectCounter)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| entries per transaction | transactions | median ms per transaction | median us per entry | gateway working set after, MiB |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        using var http = new HttpClient { BaseAddress = gateway.BaseUri, Timeout = TimeSpan.FromMinutes(10) };
+        foreach (var (size, count) in new[] { (100, 40), (1000, 10), (10_000, 5) })
+        {
+            var times = new List<double>();
+            for (var i = 0; i < count; i++)
+            {
+                var body = ResourceSerializer.SerializeJson(Transaction(size, ref subjectCounter));
+                using var content = new ByteArrayContent(body);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
+                using var request = new HttpRequestMessage(HttpMethod.Post, "fhir") { Content = content };
+                request.Headers.Add("Prefer", "return=minimal");
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(request);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    throw new InvalidOperationException($"A {size}-entry transaction failed: {(int)response.StatusCode}");
+                }
+            }
+
+            var median = times.Order().ElementAt(times.Count / 2);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {size} | {count} | {median:0.0} | {median * 1000 / size:0.0} | {gateway.WorkingSetBytes / (1024.0 * 1024):0} |"));
+        }
     }
 
     /// <summary>A transaction of <paramref name="size"/> entries: visits of 9 resources each, cut to size.</summary>

@@ -19,6 +19,16 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
 
     public Uri BaseUri { get; }
 
+    /// <summary>The gateway process's resident memory now.</summary>
+    public long WorkingSetBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
+
     /// <summary>CPU time the gateway process has used so far (all threads).</summary>
     public TimeSpan ProcessorTime
     {

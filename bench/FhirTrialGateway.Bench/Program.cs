@@ -34,7 +34,7 @@ internal static class CoreBenchmark
         Console.WriteLine($"# core benchmark: {clients} clients, {duration.TotalSeconds:0} s per phase, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         var baseline = Baseline(duration);
 
-        await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false"]);
+        await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", "Validation:WarmOnStart=false"]);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false })
         {
             BaseAddress = gateway.BaseUri,

@@ -87,8 +87,12 @@ internal static class SearchClauseSql
         _ => null,
     };
 
-    /// <summary>A condition on the resource row <c>r</c> for a clause used as a check.</summary>
-    public static void AppendCheck(SqlText sql, SearchClause clause, string? resourceType)
+    /// <summary>Whether a check of this clause reads columns of the resources row <c>r</c> (not only the key).</summary>
+    public static bool NeedsResourceRow(SearchClause clause) =>
+        clause is IdClause or HasClause || (clause is DateClause date && date.Parameter == SearchParameters.LastUpdated);
+
+    /// <summary>A condition on the candidate with key <paramref name="key"/> (or its resources row r) for a clause used as a check.</summary>
+    public static void AppendCheck(SqlText sql, SearchClause clause, string? resourceType, string key)
     {
         switch (clause)
         {
@@ -103,17 +107,17 @@ internal static class SearchClauseSql
                     .Append(sql.Bind(has.Source.ResourceType)).Append(" AND h.param = ").Append(sql.Bind(has.Parameter))
                     .Append(" AND h.target_type = ").Append(resourceType is null ? "r.resource_type" : sql.Bind(resourceType))
                     .Append(" AND h.rid IN (");
-                SearchSql.AppendSelect(sql, has.Source, "r.rid");
+                SearchSql.AppendSelect(sql, has.Source, SearchSql.KeyOnly);
                 sql.Append("))");
                 return;
             case MissingClause missing:
                 sql.Append(missing.Missing ? "NOT EXISTS" : "EXISTS").Append(" (SELECT 1 FROM ").Append(TableOf(missing.Type))
-                    .Append(" x WHERE x.rid = r.rid AND x.param = ").Append(sql.Bind(missing.Parameter)).Append(')');
+                    .Append($" x WHERE x.rid = {key} AND x.param = ").Append(sql.Bind(missing.Parameter)).Append(')');
                 return;
         }
 
         var negated = clause is TokenClause { Not: true };
-        sql.Append(negated ? "NOT EXISTS" : "EXISTS").Append(" (SELECT 1 FROM ").Append(Table(clause)!).Append(" x WHERE x.rid = r.rid AND ");
+        sql.Append(negated ? "NOT EXISTS" : "EXISTS").Append(" (SELECT 1 FROM ").Append(Table(clause)!).Append($" x WHERE x.rid = {key} AND ");
         AppendCondition(sql, clause, "x");
         sql.Append(')');
     }

@@ -28,6 +28,9 @@ internal static class SearchSql
 
     private const string HighText = "\U0010FFFF";
 
+    /// <summary>Selects only the store key of each match (for IN subqueries).</summary>
+    public const string KeyOnly = "$key";
+
     /// <summary>Ids of matches in key order (conditional interactions).</summary>
     public static void BuildIds(SqliteCommand command, SearchQuery query, int limit)
     {
@@ -41,7 +44,7 @@ internal static class SearchSql
     {
         var sql = new SqlText(command);
         sql.Append("SELECT COUNT(*) FROM (");
-        AppendSelect(sql, query with { Cursor = null }, "1", withSnapshot: true);
+        AppendSelect(sql, query with { Cursor = null, Sort = [] }, "1", withSnapshot: true);
         sql.Append(')');
         command.CommandText = sql.Text.ToString();
     }
@@ -94,11 +97,20 @@ internal static class SearchSql
             : query.Clauses.Select(c => (Clause: c, Rank: SearchClauseSql.DriverRank(c)))
                 .Where(c => c.Rank is not null).OrderBy(c => c.Rank).Select(c => c.Clause).FirstOrDefault();
         var key = driver is null ? "r.rid" : "d.rid";
-        var columns = select ?? string.Join(", ", new[] { $"{key} AS k", VersionColumns }.Concat(extraColumns ?? []));
+        var columns = select == KeyOnly ? key : select ?? string.Join(", ", new[] { $"{key} AS k", VersionColumns }.Concat(extraColumns ?? []));
+
+        // A driver's index rows exist only for current, non-deleted versions, so the resources row is joined only
+        // when something reads it (the page's body, _id, _lastUpdated, _has, sort keys or a selected r column).
+        var joinResources = driver is null || joinVersion || columns.Contains("r.", StringComparison.Ordinal)
+                            || query.Clauses.Any(SearchClauseSql.NeedsResourceRow);
         sql.Append("SELECT ").Append(columns);
         if (driver is not null)
         {
-            sql.Append(" FROM ").Append(SearchClauseSql.Table(driver)!).Append(" d JOIN resources r ON r.rid = d.rid");
+            sql.Append(" FROM ").Append(SearchClauseSql.Table(driver)!).Append(" d");
+            if (joinResources)
+            {
+                sql.Append(" JOIN resources r ON r.rid = d.rid");
+            }
         }
         else
         {
@@ -110,7 +122,7 @@ internal static class SearchSql
             sql.Append(" JOIN resource_versions v ON v.seq = r.seq");
         }
 
-        sql.Append(" WHERE r.deleted = 0");
+        sql.Append(driver is null ? " WHERE r.deleted = 0" : " WHERE 1 = 1");
         if (query.ResourceType is not null)
         {
             sql.Append(driver is null ? " AND r.resource_type = " : " AND d.resource_type = ").Append(sql.Bind(query.ResourceType));
@@ -129,7 +141,7 @@ internal static class SearchSql
         foreach (var clause in query.Clauses.Where(c => !ReferenceEquals(c, driver)))
         {
             sql.Append(" AND ");
-            SearchClauseSql.AppendCheck(sql, clause, query.ResourceType);
+            SearchClauseSql.AppendCheck(sql, clause, query.ResourceType, key);
         }
 
         if (withSnapshot && query.SnapshotKey is { } snapshot)

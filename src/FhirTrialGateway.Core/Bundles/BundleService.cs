@@ -16,7 +16,10 @@ namespace FhirTrialGateway.Core.Bundles;
 /// </summary>
 public sealed class BundleService(IResourceStore store, ResourceService resources, BundleLimits limits, WriteValidator? validator = null)
 {
-    public async Task<Bundle> ProcessAsync(Bundle bundle, string baseUrl, bool includeResources, CancellationToken cancellationToken)
+    /// <param name="authorize">Throws (a 403 FhirException) when the caller may not run an entry; called for every
+    /// entry before anything of the bundle runs (transaction) or before the entry runs (batch).</param>
+    public async Task<Bundle> ProcessAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
+        CancellationToken cancellationToken)
     {
         if (bundle.Entry.Count > limits.MaxEntries)
         {
@@ -26,16 +29,22 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 
         return bundle.Type switch
         {
-            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, cancellationToken),
-            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, cancellationToken),
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, authorize, cancellationToken),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, authorize, cancellationToken),
             _ => throw FhirException.BadRequest(
                 $"POST to the base takes a transaction or batch Bundle, not '{bundle.Type?.ToString() ?? "(no type)"}'.", "Bundle.type"),
         };
     }
 
-    private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, bool includeResources, CancellationToken cancellationToken)
+    private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
+        CancellationToken cancellationToken)
     {
         var entries = bundle.Entry.Select((entry, index) => EntryRequest.Parse(entry, index, baseUrl)).ToList();
+        foreach (var entry in entries)
+        {
+            InEntry(entry, () => authorize(entry));
+        }
+
         RequireDistinctIdentities(entries);
         foreach (var entry in entries.Where(e => e.Resource is not null && e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT))
         {
@@ -102,13 +111,14 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         return response;
     }
 
-    private async Task<Bundle> BatchAsync(Bundle bundle, string baseUrl, bool includeResources, CancellationToken cancellationToken)
+    private async Task<Bundle> BatchAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
+        CancellationToken cancellationToken)
     {
         var pending = new Task<EntryOutcome>[bundle.Entry.Count];
         for (var index = 0; index < bundle.Entry.Count; index++)
         {
             // Units are queued in entry order and run independently (each its own savepoint).
-            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, cancellationToken);
+            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, cancellationToken);
         }
 
         var response = new Bundle { Type = Bundle.BundleType.BatchResponse };
@@ -130,13 +140,15 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         return response;
     }
 
-    private Task<EntryOutcome> RunBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl, CancellationToken cancellationToken)
+    private Task<EntryOutcome> RunBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl, Action<EntryRequest> authorize,
+        CancellationToken cancellationToken)
     {
         EntryRequest entry;
         SearchQuery? condition;
         try
         {
             entry = EntryRequest.Parse(raw, index, baseUrl);
+            InEntry(entry, () => authorize(entry));
             condition = Condition(entry);
             if (entry.Resource is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
             {

@@ -1,11 +1,13 @@
 -- Search index tables, one per parameter type, holding rows of the current version of each resource only (the
 -- writer replaces a resource's rows on every version). Every table has the same key columns (rid, resource_type,
 -- param) so one query builder serves all of them; the PostgreSQL store uses the same tables and columns.
--- Lookup indexes end with rid where a query can drive from them, so a page of matches streams in rid order
--- (keyset paging reads a page, not every match). The rid indexes serve per-resource checks and deletes.
+-- Lookup indexes have rid right after the looked-up value where a query can drive from them, so a page of matches
+-- streams in rid order (keyset paging reads a page, not every match), and end with the column a lookup also
+-- filters on (system, target type) so that counting never reads the table. The rid indexes serve per-resource
+-- checks and deletes. Deleted resources have no index rows, so a driver needs no look at the resources table.
 
 DROP INDEX ix_token_lookup;
-CREATE INDEX ix_token_code ON token_index (resource_type, param, code, rid);
+CREATE INDEX ix_token_code ON token_index (resource_type, param, code, rid, system);
 
 -- Strings: lower-cased without diacritics (default starts-with and :contains) and as written (:exact).
 CREATE TABLE string_index (
@@ -59,7 +61,7 @@ CREATE TABLE reference_index (
     target_type   TEXT,
     target_id     TEXT    NOT NULL
 );
-CREATE INDEX ix_reference_target ON reference_index (resource_type, param, target_id, rid);
+CREATE INDEX ix_reference_target ON reference_index (resource_type, param, target_id, rid, target_type);
 CREATE INDEX ix_reference_rid ON reference_index (rid);
 
 CREATE TABLE uri_index (

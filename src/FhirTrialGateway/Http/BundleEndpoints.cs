@@ -1,3 +1,4 @@
+using FhirTrialGateway.Auth;
 using FhirTrialGateway.Core.Bundles;
 using FhirTrialGateway.Core.Fhir;
 using Hl7.Fhir.Model;
@@ -18,7 +19,23 @@ internal static class BundleEndpoints
         }
 
         var includeResources = FhirRequestContext.Return(context.Request) == ReturnPreference.Representation;
-        var response = await bundles.ProcessAsync(bundle, FhirRequestContext.BaseUrl(context), includeResources, context.RequestAborted);
+        var principal = context.RequireGatewayPrincipal();
+        var response = await bundles.ProcessAsync(bundle, FhirRequestContext.BaseUrl(context), includeResources,
+            entry => ScopeAuthorization.Require(principal, entry.ResourceType, Needs(entry)), context.RequestAborted);
         return FhirResponse.Of(StatusCodes.Status200OK, response);
+    }
+
+    /// <summary>The permissions an entry needs; conditional forms also search.</summary>
+    private static Interaction Needs(EntryRequest entry)
+    {
+        var conditional = entry.Query is not null || entry.Request.IfNoneExist is { Length: > 0 };
+        var needs = entry.Method switch
+        {
+            Bundle.HTTPVerb.POST => Interaction.Create,
+            Bundle.HTTPVerb.PUT => Interaction.Update,
+            Bundle.HTTPVerb.DELETE => Interaction.Delete,
+            _ => entry.Id is null ? Interaction.Search : Interaction.Read,
+        };
+        return conditional && entry.Method != Bundle.HTTPVerb.GET ? needs | Interaction.Search : needs;
     }
 }

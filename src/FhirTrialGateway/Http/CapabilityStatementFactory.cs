@@ -86,6 +86,11 @@ internal static class CapabilityStatementFactory
             ],
         };
         AddSearchParameters(resource, type);
+        resource.Operation.Add(new CapabilityStatement.OperationComponent
+        {
+            Name = "validate",
+            Definition = "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+        });
         return resource;
     }
 

@@ -1,3 +1,4 @@
+using FhirTrialGateway.Auth;
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Search;
@@ -23,8 +24,9 @@ internal static class ResourceEndpoints
     {
         FhirModel.RequireResourceType(type);
         var request = context.Request;
-        var resource = await FhirRequestContext.ReadResourceAsync(request);
         var ifNoneExist = request.Headers["If-None-Exist"].ToString();
+        ScopeAuthorization.Require(context, type, string.IsNullOrWhiteSpace(ifNoneExist) ? Interaction.Create : Interaction.Create | Interaction.Search);
+        var resource = await FhirRequestContext.ReadResourceAsync(request);
         var condition = string.IsNullOrWhiteSpace(ifNoneExist) ? null : SearchRequestParser.ParseCondition(type, ifNoneExist);
         var result = await service.CreateAsync(type, resource, condition, context.RequestAborted);
         return WriteAnswer(context, result);
@@ -33,6 +35,7 @@ internal static class ResourceEndpoints
     private static async Task<IResult> Update(string type, string id, HttpContext context, ResourceService service)
     {
         FhirModel.RequireResourceType(type);
+        ScopeAuthorization.Require(context, type, Interaction.Update);
         var resource = await FhirRequestContext.ReadResourceAsync(context.Request);
         var result = await service.UpdateAsync(type, id, resource, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted);
         return WriteAnswer(context, result);
@@ -47,6 +50,7 @@ internal static class ResourceEndpoints
             throw FhirException.BadRequest($"PUT {type} needs search parameters (conditional update) or an id in the URL.");
         }
 
+        ScopeAuthorization.Require(context, type, Interaction.Update | Interaction.Search);
         var condition = SearchRequestParser.ParseCondition(type, request.QueryString.Value!);
         var resource = await FhirRequestContext.ReadResourceAsync(request);
         var result = await service.ConditionalUpdateAsync(type, resource, condition, FhirRequestContext.IfMatchVersion(request),
@@ -56,6 +60,7 @@ internal static class ResourceEndpoints
 
     private static async Task<IResult> Read(string type, string id, HttpContext context, ResourceService service)
     {
+        RequireRead(context, type);
         var stored = await service.ReadAsync(type, id, context.RequestAborted);
         return NotModified(context, stored) ?? FhirResponse.Resource(StatusCodes.Status200OK, stored,
             summary: Summary(context), elements: Elements(context));
@@ -63,6 +68,7 @@ internal static class ResourceEndpoints
 
     private static async Task<IResult> VRead(string type, string id, string versionId, HttpContext context, ResourceService service)
     {
+        RequireRead(context, type);
         var stored = await service.VReadAsync(type, id, versionId, context.RequestAborted);
         return NotModified(context, stored) ?? FhirResponse.Resource(StatusCodes.Status200OK, stored,
             summary: Summary(context), elements: Elements(context));
@@ -70,6 +76,8 @@ internal static class ResourceEndpoints
 
     private static async Task<IResult> Delete(string type, string id, HttpContext context, ResourceService service)
     {
+        FhirModel.RequireResourceType(type);
+        ScopeAuthorization.Require(context, type, Interaction.Delete);
         var tombstone = await service.DeleteAsync(type, id, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted);
         if (FhirRequestContext.Return(context.Request) == ReturnPreference.OperationOutcome)
         {
@@ -78,6 +86,12 @@ internal static class ResourceEndpoints
         }
 
         return FhirResponse.Headers(StatusCodes.Status204NoContent, tombstone);
+    }
+
+    private static void RequireRead(HttpContext context, string type)
+    {
+        FhirModel.RequireResourceType(type);
+        ScopeAuthorization.Require(context, type, Interaction.Read);
     }
 
     /// <summary>201 with Location for a new resource, 200 otherwise; the body as the Prefer header asks.</summary>

@@ -1,3 +1,4 @@
+using FhirTrialGateway.Auth;
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Validation;
@@ -23,6 +24,8 @@ internal static class ValidateOperation
     private static async Task<IResult> ValidateBody(string type, string? id, HttpContext context, ProfileValidator validator)
     {
         FhirModel.RequireResourceType(type);
+        // $validate reads nothing and writes nothing: any permission on the type is enough to ask.
+        RequireAnyScope(context, type);
         var body = await FhirRequestContext.ReadResourceAsync(context.Request);
         var profiles = QueryProfiles(context);
         var resource = body;
@@ -54,6 +57,8 @@ internal static class ValidateOperation
     private static async Task<IResult> ValidateStored(string type, string id, HttpContext context, ResourceService resources,
         ProfileValidator validator)
     {
+        FhirModel.RequireResourceType(type);
+        ScopeAuthorization.Require(context, type, Interaction.Read);
         var stored = await resources.ReadAsync(type, id, context.RequestAborted);
         return Answer(Validate(validator, ResourceSerializer.ParseStored(stored.Json!), QueryProfiles(context)));
     }
@@ -72,6 +77,15 @@ internal static class ValidateOperation
         }
 
         return outcome;
+    }
+
+    private static void RequireAnyScope(HttpContext context, string type)
+    {
+        var principal = context.RequireGatewayPrincipal();
+        if (!new[] { Interaction.Read, Interaction.Create, Interaction.Update }.Any(i => principal.Allows(type, i)))
+        {
+            throw ScopeAuthorization.Forbidden(principal, type, Interaction.Read);
+        }
     }
 
     private static List<string> QueryProfiles(HttpContext context) =>

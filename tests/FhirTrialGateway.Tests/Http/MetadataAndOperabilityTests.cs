@@ -15,7 +15,10 @@ public sealed class MetadataAndOperabilityTests : GatewayTest
         statement.Kind.Should().Be(CapabilityStatementKind.Instance);
         statement.Format.Should().Contain(["json", "xml"]);
         var rest = statement.Rest.Single();
-        rest.Interaction.Select(i => i.Code).Should().Contain(CapabilityStatement.SystemRestfulInteraction.HistorySystem);
+        rest.Interaction.Select(i => i.Code).Should().Contain([
+            CapabilityStatement.SystemRestfulInteraction.HistorySystem, CapabilityStatement.SystemRestfulInteraction.Transaction,
+            CapabilityStatement.SystemRestfulInteraction.Batch,
+        ]);
         rest.Resource.Should().HaveCount(Core.Fhir.FhirModel.ResourceTypes.Count);
 
         var observation = rest.Resource.Single(r => r.Type == "Observation");
@@ -30,6 +33,7 @@ public sealed class MetadataAndOperabilityTests : GatewayTest
             CapabilityStatement.TypeRestfulInteraction.HistoryType, CapabilityStatement.TypeRestfulInteraction.SearchType,
         ]);
         observation.SearchParam.Select(p => p.Name).Should().Contain(["_id", "identifier"]);
+        observation.Operation.Select(o => o.Name).Should().Contain("validate");
         rest.Resource.Single(r => r.Type == "Binary").SearchParam.Select(p => p.Name).Should().NotContain("identifier",
             "Binary defines no identifier parameter");
     }

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Headers;
+using FhirTrialGateway.Tests.Infrastructure;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Tests.Auth;
+
+/// <summary>
+/// SMART v1 and v2 scopes enforced per interaction and per resource type through real tokens: the instance and type
+/// interactions, and every entry of a transaction or batch.
+/// </summary>
+public sealed class ScopeEnforcementTests : GatewayTest
+{
+    private static readonly TestClientKey Key = TestClientKey.Es384();
+
+    protected override string[] Settings =>
+    [
+        "Auth:Enabled=true",
+        "RateLimit:TokenPermitsPerMinute=10000", "RateLimit:ApiPermitsPerSecond=10000", "RateLimit:ApiBurst=10000",
+        "Auth:Clients:0:Id=ehr", "Auth:Clients:0:Role=hospital", "Auth:Clients:0:Site=SITE-A",
+        "Auth:Clients:0:Scopes:0=system/*.cruds", $"Auth:Clients:0:Jwks={Key.PublicJwks}",
+        "Auth:Clients:1:Id=v1-ehr", "Auth:Clients:1:Role=hospital", "Auth:Clients:1:Site=SITE-A",
+        "Auth:Clients:1:Scopes:0=system/*.*", $"Auth:Clients:1:Jwks={Key.PublicJwks}",
+    ];
+
+    private async Task<string> TokenAsync(string client, string scope)
+    {
+        var assertion = new AssertionSpec { ClientId = client, Audience = new Uri(Gateway.BaseUri, "auth/token").ToString() }
+            .Sign(Key.SecurityKey, Key.Algorithm);
+        var (status, body) = await TokenRequests.PostAsync(Http, TokenRequests.Form(assertion, scope));
+        status.Should().Be(200, body.ToString());
+        return body.GetProperty("access_token").GetString()!;
+    }
+
+    private async Task<HttpResponseMessage> Send(string token, HttpMethod method, string path, Resource? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+        {
+            request.Content = TestGateway.Json(TestData.ToJson(body));
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    private async Task<string> CreateObservationAsync()
+    {
+        var response = await Send(await TokenAsync("ehr", "system/Observation.c"), HttpMethod.Post, "fhir/Observation", TestData.WalkingDistance("p", 1));
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        return (await TestData.ReadAsync<Observation>(response)).Id!;
+    }
+
+    [Theory]
+    [InlineData("ehr", "system/Observation.rs", "read", HttpStatusCode.OK)]
+    [InlineData("ehr", "system/Observation.rs", "vread", HttpStatusCode.OK)]
+    [InlineData("ehr", "system/Observation.rs", "create", HttpStatusCode.Forbidden)]
+    [InlineData("ehr", "system/Observation.rs", "update", HttpStatusCode.Forbidden)]
+    [InlineData("ehr", "system/Observation.rs", "delete", HttpStatusCode.Forbidden)]
+    [InlineData("ehr", "system/Observation.cud", "read", HttpStatusCode.Forbidden)]
+    [InlineData("ehr", "system/Observation.cud", "create", HttpStatusCode.Created)]
+    [InlineData("ehr", "system/Observation.cud", "update", HttpStatusCode.OK)]
+    [InlineData("ehr", "system/Observation.cud", "delete", HttpStatusCode.NoContent)]
+    [InlineData("ehr", "system/Observation.c", "conditional-create", HttpStatusCode.Forbidden)]
+    [InlineData("ehr", "system/Observation.cs", "conditional-create", HttpStatusCode.Created)]
+    [InlineData("ehr", "system/Patient.cruds", "read", HttpStatusCode.Forbidden)]
+    [InlineData("ehr", "system/*.r", "read", HttpStatusCode.OK)]
+    [InlineData("v1-ehr", "system/Observation.read", "read", HttpStatusCode.OK)]
+    [InlineData("v1-ehr", "system/Observation.read", "create", HttpStatusCode.Forbidden)]
+    [InlineData("v1-ehr", "system/Observation.write", "read", HttpStatusCode.Forbidden)]
+    [InlineData("v1-ehr", "system/Observation.write", "create", HttpStatusCode.Created)]
+    [InlineData("v1-ehr", "system/Observation.write", "delete", HttpStatusCode.NoContent)]
+    [InlineData("v1-ehr", "system/*.*", "update", HttpStatusCode.OK)]
+    [InlineData("v1-ehr", "system/Patient.*", "update", HttpStatusCode.Forbidden)]
+    public async Task Each_interaction_needs_its_scope(string client, string scope, string interaction, HttpStatusCode expected)
+    {
+        var id = await CreateObservationAsync();
+        var token = await TokenAsync(client, scope);
+        var observation = TestData.WalkingDistance("p", 2, identifier: "scoped-1");
+        var response = interaction switch
+        {
+            "read" => await Send(token, HttpMethod.Get, $"fhir/Observation/{id}"),
+            "vread" => await Send(token, HttpMethod.Get, $"fhir/Observation/{id}/_history/1"),
+            "create" => await Send(token, HttpMethod.Post, "fhir/Observation", observation),
+            "conditional-create" => await ConditionalCreate(token, observation),
+            "update" => await Send(token, HttpMethod.Put, $"fhir/Observation/{id}", WithId(observation, id)),
+            "delete" => await Send(token, HttpMethod.Delete, $"fhir/Observation/{id}"),
+            _ => throw new ArgumentOutOfRangeException(nameof(interaction)),
+        };
+
+        response.StatusCode.Should().Be(expected, await response.Content.ReadAsStringAsync());
+        if (expected == HttpStatusCode.Forbidden)
+        {
+            (await TestData.ReadAsync<OperationOutcome>(response)).Issue.Single().Code.Should().Be(OperationOutcome.IssueType.Forbidden);
+        }
+    }
+
+    [Fact]
+    public async Task A_transaction_with_one_entry_outside_the_scopes_is_refused_whole_and_a_batch_refuses_that_entry_only()
+    {
+        var token = await TokenAsync("ehr", "system/Observation.c");
+        Bundle Make(Bundle.BundleType type) => new()
+        {
+            Type = type,
+            Entry =
+            [
+                new() { Resource = TestData.WalkingDistance("p", 3), Request = new() { Method = Bundle.HTTPVerb.POST, Url = "Observation" } },
+                new() { Resource = TestData.Subject("S-1"), Request = new() { Method = Bundle.HTTPVerb.POST, Url = "Patient" } },
+            ],
+        };
+
+        var transaction = await Send(token, HttpMethod.Post, "fhir", Make(Bundle.BundleType.Transaction));
+        transaction.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await TestData.ReadAsync<OperationOutcome>(transaction)).Issue.Single().Expression.Single().Should().Be("Bundle.entry[1]");
+
+        var batch = await TestData.ReadAsync<Bundle>(await Send(token, HttpMethod.Post, "fhir", Make(Bundle.BundleType.Batch)));
+        batch.Entry.Select(e => e.Response.Status).Should().Equal("201 Created", "403");
+
+        var reader = await TokenAsync("ehr", "system/Observation.rs");
+        var count = await TestData.ReadAsync<Bundle>(await Send(reader, HttpMethod.Get, "fhir/Observation?_summary=count"));
+        count.Total.Should().Be(1, "only the batch's permitted entry was written");
+    }
+
+    private static Observation WithId(Observation observation, string id)
+    {
+        observation.Id = id;
+        return observation;
+    }
+
+    private async Task<HttpResponseMessage> ConditionalCreate(string token, Observation observation)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "fhir/Observation") { Content = TestGateway.Json(TestData.ToJson(observation)) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add("If-None-Exist", "identifier=urn:trial:obs|scoped-1");
+        return await Http.SendAsync(request);
+    }
+}
