@@ -8,7 +8,7 @@ namespace FhirTrialGateway.Storage.Sqlite;
 /// The write side of the store, owned by the single writer thread: one connection, prepared statements reused for
 /// every write, and the counters (version sequence, commit clock) that only the writer advances.
 /// </summary>
-internal sealed class SqliteWriteSession : IWriteSession, IDisposable
+internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
 {
     /// <summary>The columns every index table starts with.</summary>
     private static readonly string[] KeyColumns = ["rid", "resource_type", "param"];

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FhirTrialGateway.Auth;
+using FhirTrialGateway.Audit;
 using FhirTrialGateway.Hosting;
 using FhirTrialGateway.Validation;
 
@@ -14,6 +15,8 @@ var root = new RootCommand("FhirTrialGateway: a FHIR R4 gateway for intervention
 root.Subcommands.Add(serve);
 root.Subcommands.Add(ValidateCommand.CreateCommand());
 root.Subcommands.Add(ClientsCommand.Create());
+root.Subcommands.Add(FhirTrialGateway.Mapping.ImportCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
 
 serve.SetAction((parse, cancellationToken) => Serve(parse, cancellationToken));
 root.SetAction((parse, cancellationToken) => Serve(parse, cancellationToken));

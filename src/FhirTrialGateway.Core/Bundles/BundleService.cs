@@ -1,4 +1,5 @@
 using System.Net;
+using FhirTrialGateway.Core.Audit;
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Search;
@@ -18,8 +19,10 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 {
     /// <param name="authorize">Throws (a 403 FhirException) when the caller may not run an entry; called for every
     /// entry before anything of the bundle runs (transaction) or before the entry runs (batch).</param>
+    /// <param name="audit">The request's audit trail: a transaction records it in its unit of work; a batch records one
+    /// event per written entry, each in that entry's unit.</param>
     public async Task<Bundle> ProcessAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AuditTrail? audit = null)
     {
         if (bundle.Entry.Count > limits.MaxEntries)
         {
@@ -29,15 +32,15 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 
         return bundle.Type switch
         {
-            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, authorize, cancellationToken),
-            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, authorize, cancellationToken),
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, authorize, audit, cancellationToken),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, authorize, audit, cancellationToken),
             _ => throw FhirException.BadRequest(
                 $"POST to the base takes a transaction or batch Bundle, not '{bundle.Type?.ToString() ?? "(no type)"}'.", "Bundle.type"),
         };
     }
 
     private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
-        CancellationToken cancellationToken)
+        AuditTrail? audit, CancellationToken cancellationToken)
     {
         var entries = bundle.Entry.Select((entry, index) => EntryRequest.Parse(entry, index, baseUrl)).ToList();
         foreach (var entry in entries)
@@ -103,6 +106,16 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
                 results[entry.Index] = InEntry(entry, () => executor.Get(entry));
             }
 
+            if (audit is not null)
+            {
+                foreach (var stored in results.Select(r => r.Stored).OfType<StoredResource>())
+                {
+                    audit.Touched(stored.VersionedReference);
+                }
+
+                AuditWriter.Record(session, audit, 200);
+            }
+
             return results;
         }, cancellationToken);
 
@@ -112,13 +125,13 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
     }
 
     private async Task<Bundle> BatchAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
-        CancellationToken cancellationToken)
+        AuditTrail? audit, CancellationToken cancellationToken)
     {
         var pending = new Task<EntryOutcome>[bundle.Entry.Count];
         for (var index = 0; index < bundle.Entry.Count; index++)
         {
             // Units are queued in entry order and run independently (each its own savepoint).
-            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, cancellationToken);
+            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, audit, cancellationToken);
         }
 
         var response = new Bundle { Type = Bundle.BundleType.BatchResponse };
@@ -141,7 +154,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
     }
 
     private Task<EntryOutcome> RunBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl, Action<EntryRequest> authorize,
-        CancellationToken cancellationToken)
+        AuditTrail? audit, CancellationToken cancellationToken)
     {
         EntryRequest entry;
         SearchQuery? condition;
@@ -168,18 +181,36 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         return store.WriteAsync(session =>
         {
             var executor = new EntryExecutor(session, baseUrl);
+            EntryOutcome outcome;
             if (entry.Method == Bundle.HTTPVerb.DELETE)
             {
-                return InEntry(entry, () => executor.Delete(entry, condition));
+                outcome = InEntry(entry, () => executor.Delete(entry, condition));
             }
-
-            var resolved = InEntry(entry, () => executor.Resolve(entry, condition));
-            if (resolved.ExistingMatch is null)
+            else
             {
-                InEntry(entry, () => executor.RewriteReferences(entry, new Dictionary<string, string>()));
+                var resolved = InEntry(entry, () => executor.Resolve(entry, condition));
+                if (resolved.ExistingMatch is null)
+                {
+                    InEntry(entry, () => executor.RewriteReferences(entry, new Dictionary<string, string>()));
+                }
+
+                outcome = InEntry(entry, () => executor.Write(resolved, condition));
             }
 
-            return InEntry(entry, () => executor.Write(resolved, condition));
+            if (audit is not null)
+            {
+                var part = audit.Part("batch", entry.Method switch
+                {
+                    Bundle.HTTPVerb.POST => AuditEvent.AuditEventAction.C,
+                    Bundle.HTTPVerb.DELETE => AuditEvent.AuditEventAction.D,
+                    _ => AuditEvent.AuditEventAction.U,
+                });
+                part.Touched(outcome.Stored?.VersionedReference ?? $"{entry.ResourceType}/{entry.Id}");
+                AuditWriter.Record(session, part, outcome.Status);
+                audit.Touched(outcome.Stored?.VersionedReference ?? $"{entry.ResourceType}/{entry.Id}");
+            }
+
+            return outcome;
         }, cancellationToken);
     }
 

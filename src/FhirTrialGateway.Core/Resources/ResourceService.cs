@@ -1,3 +1,4 @@
+using FhirTrialGateway.Core.Audit;
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Search;
 using FhirTrialGateway.Core.Storage;
@@ -49,18 +50,19 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
     }
 
     public Task<WriteResult> CreateAsync(string resourceType, Resource resource, SearchQuery? ifNoneExist,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AuditTrail? audit = null)
     {
         RequireBodyType(resourceType, resource);
         WriteValidation.Require(validator, resource);
         var tokens = _indexer.Extract(resource);
         return ifNoneExist is null
-            ? store.WriteAsync(session => ResourceWriter.Create(session, resource, tokens), cancellationToken)
-            : store.WriteAsync(session => ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist), cancellationToken);
+            ? store.WriteAsync(session => Audited(session, audit, ResourceWriter.Create(session, resource, tokens)), cancellationToken)
+            : store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist)),
+                cancellationToken);
     }
 
     public Task<WriteResult> UpdateAsync(string resourceType, string id, Resource resource, int? ifMatchVersion,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AuditTrail? audit = null)
     {
         RequireBodyType(resourceType, resource);
         FhirModel.RequireValidId(id);
@@ -78,11 +80,12 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
 
         WriteValidation.Require(validator, resource);
         var tokens = _indexer.Extract(resource);
-        return store.WriteAsync(session => ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion), cancellationToken);
+        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion)),
+            cancellationToken);
     }
 
     public Task<WriteResult> ConditionalUpdateAsync(string resourceType, Resource resource, SearchQuery condition,
-        int? ifMatchVersion, CancellationToken cancellationToken)
+        int? ifMatchVersion, CancellationToken cancellationToken, AuditTrail? audit = null)
     {
         RequireBodyType(resourceType, resource);
         if (resource.Id is { Length: > 0 } bodyId)
@@ -92,15 +95,38 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
 
         WriteValidation.Require(validator, resource);
         var tokens = _indexer.Extract(resource);
-        return store.WriteAsync(session => ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion),
+        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion)),
             cancellationToken);
     }
 
-    public Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion, CancellationToken cancellationToken)
+    public Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion, CancellationToken cancellationToken,
+        AuditTrail? audit = null)
     {
         FhirModel.RequireResourceType(resourceType);
         FhirModel.RequireValidId(id);
-        return store.WriteAsync(session => ResourceWriter.Delete(session, resourceType, id, ifMatchVersion), cancellationToken);
+        return store.WriteAsync(session =>
+        {
+            var tombstone = ResourceWriter.Delete(session, resourceType, id, ifMatchVersion);
+            if (audit is not null)
+            {
+                audit.Touched(tombstone?.VersionedReference ?? $"{resourceType}/{id}");
+                AuditWriter.Record(session, audit, 204);
+            }
+
+            return tombstone;
+        }, cancellationToken);
+    }
+
+    /// <summary>Writes the request's AuditEvent in the same unit of work as the change it records.</summary>
+    private static WriteResult Audited(IWriteSession session, AuditTrail? audit, WriteResult result)
+    {
+        if (audit is not null)
+        {
+            audit.Touched(result.Stored.VersionedReference);
+            AuditWriter.Record(session, audit, result.Kind == WriteKind.Created ? 201 : 200);
+        }
+
+        return result;
     }
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken)

@@ -44,6 +44,9 @@ public interface IWriteSession
 
     /// <summary>Appends a new version and makes it current; replaces the resource's index rows. Returns its sequence number.</summary>
     long Append(NewVersion version);
+
+    /// <summary>Links the audit record stored as version <paramref name="versionSequence"/> into the audit hash chain.</summary>
+    void LinkAudit(long versionSequence, byte[] record);
 }
 
 /// <summary>A version to append. <see cref="Json"/> is null for a delete. <see cref="Index"/> replaces the resource's index rows.</summary>

@@ -164,6 +164,8 @@ internal static class AuthenticationSetup
             app.UseAuthentication();
         }
 
+        // After authentication (the audit names the client), before anything that can refuse the request.
+        app.UseMiddleware<FhirTrialGateway.Audit.AuditMiddleware>();
         app.UseGatewayRateLimiting();
         app.UseAuthorization();
     }

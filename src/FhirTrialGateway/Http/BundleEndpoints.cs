@@ -1,3 +1,4 @@
+using FhirTrialGateway.Audit;
 using FhirTrialGateway.Auth;
 using FhirTrialGateway.Core.Bundles;
 using FhirTrialGateway.Core.Fhir;
@@ -21,7 +22,20 @@ internal static class BundleEndpoints
         var includeResources = FhirRequestContext.Return(context.Request) == ReturnPreference.Representation;
         var principal = context.RequireGatewayPrincipal();
         var response = await bundles.ProcessAsync(bundle, FhirRequestContext.BaseUrl(context), includeResources,
-            entry => ScopeAuthorization.Require(principal, entry.ResourceType, Needs(entry)), context.RequestAborted);
+            entry =>
+            {
+                if (entry.Method == Bundle.HTTPVerb.GET)
+                {
+                    AuditAccess.RequireReader(principal, entry.ResourceType);
+                }
+                else
+                {
+                    AuditAccess.RefuseWrite(entry.ResourceType);
+                }
+
+                ScopeAuthorization.Require(principal, entry.ResourceType, Needs(entry));
+            },
+            context.RequestAborted, AuditMiddleware.Of(context));
         return FhirResponse.Of(StatusCodes.Status200OK, response);
     }
 

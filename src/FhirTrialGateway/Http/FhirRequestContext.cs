@@ -27,24 +27,43 @@ internal static class FhirRequestContext
     public static async Task<Resource> ReadResourceAsync(HttpRequest request, long limit)
     {
         var format = FhirMediaTypes.RequestFormat(request);
+        var overshoot = Math.Min(limit, DrainAllowance);
         if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            size.MaxRequestBodySize = limit;
-        }
-        if (request.ContentLength > limit)
-        {
-            throw TooLarge(request.ContentLength.Value, limit);
+            // Kestrel stops (and resets the connection) only well past the limit: a body a little too large is read
+            // to its end and answered 413, so the client reliably gets the answer instead of a reset connection.
+            size.MaxRequestBodySize = limit + overshoot;
         }
 
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        if (buffer.Length > limit)
+        if (request.ContentLength is { } declared && declared > limit + overshoot)
         {
-            throw TooLarge(buffer.Length, limit);
+            throw TooLarge(declared, limit);
+        }
+
+        var cancel = request.HttpContext.RequestAborted;
+        using var buffer = new MemoryStream(request.ContentLength is { } length && length <= limit ? (int)length : 4096);
+        var chunk = new byte[16 * 1024];
+        long total = 0;
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancel)) > 0)
+        {
+            total += read;
+            if (total <= limit)
+            {
+                buffer.Write(chunk, 0, read);
+            }
+        }
+
+        if (total > limit)
+        {
+            throw TooLarge(total, limit);
         }
 
         return ResourceSerializer.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), format);
     }
+
+    /// <summary>How far past the limit a body is still drained (and answered 413) rather than cut off.</summary>
+    private const long DrainAllowance = 1024 * 1024;
 
     /// <summary>The version an If-Match header names (<c>W/"3"</c> or <c>"3"</c>), or null without the header.</summary>
     public static int? IfMatchVersion(HttpRequest request) => ETags.ParseOptional(request.Headers.IfMatch.ToString(), "If-Match");

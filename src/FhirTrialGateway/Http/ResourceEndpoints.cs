@@ -1,3 +1,4 @@
+using FhirTrialGateway.Audit;
 using FhirTrialGateway.Auth;
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
@@ -25,19 +26,22 @@ internal static class ResourceEndpoints
         FhirModel.RequireResourceType(type);
         var request = context.Request;
         var ifNoneExist = request.Headers["If-None-Exist"].ToString();
+        AuditAccess.RefuseWrite(type);
         ScopeAuthorization.Require(context, type, string.IsNullOrWhiteSpace(ifNoneExist) ? Interaction.Create : Interaction.Create | Interaction.Search);
         var resource = await FhirRequestContext.ReadResourceAsync(request);
         var condition = string.IsNullOrWhiteSpace(ifNoneExist) ? null : SearchRequestParser.ParseCondition(type, ifNoneExist);
-        var result = await service.CreateAsync(type, resource, condition, context.RequestAborted);
+        var result = await service.CreateAsync(type, resource, condition, context.RequestAborted, AuditMiddleware.Of(context));
         return WriteAnswer(context, result);
     }
 
     private static async Task<IResult> Update(string type, string id, HttpContext context, ResourceService service)
     {
         FhirModel.RequireResourceType(type);
+        AuditAccess.RefuseWrite(type);
         ScopeAuthorization.Require(context, type, Interaction.Update);
         var resource = await FhirRequestContext.ReadResourceAsync(context.Request);
-        var result = await service.UpdateAsync(type, id, resource, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted);
+        var result = await service.UpdateAsync(type, id, resource, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted,
+            AuditMiddleware.Of(context));
         return WriteAnswer(context, result);
     }
 
@@ -50,11 +54,12 @@ internal static class ResourceEndpoints
             throw FhirException.BadRequest($"PUT {type} needs search parameters (conditional update) or an id in the URL.");
         }
 
+        AuditAccess.RefuseWrite(type);
         ScopeAuthorization.Require(context, type, Interaction.Update | Interaction.Search);
         var condition = SearchRequestParser.ParseCondition(type, request.QueryString.Value!);
         var resource = await FhirRequestContext.ReadResourceAsync(request);
         var result = await service.ConditionalUpdateAsync(type, resource, condition, FhirRequestContext.IfMatchVersion(request),
-            context.RequestAborted);
+            context.RequestAborted, AuditMiddleware.Of(context));
         return WriteAnswer(context, result);
     }
 
@@ -62,6 +67,7 @@ internal static class ResourceEndpoints
     {
         RequireRead(context, type);
         var stored = await service.ReadAsync(type, id, context.RequestAborted);
+        AuditMiddleware.Of(context)?.Touched(stored.VersionedReference);
         return NotModified(context, stored) ?? FhirResponse.Resource(StatusCodes.Status200OK, stored,
             summary: Summary(context), elements: Elements(context));
     }
@@ -70,6 +76,7 @@ internal static class ResourceEndpoints
     {
         RequireRead(context, type);
         var stored = await service.VReadAsync(type, id, versionId, context.RequestAborted);
+        AuditMiddleware.Of(context)?.Touched(stored.VersionedReference);
         return NotModified(context, stored) ?? FhirResponse.Resource(StatusCodes.Status200OK, stored,
             summary: Summary(context), elements: Elements(context));
     }
@@ -77,8 +84,10 @@ internal static class ResourceEndpoints
     private static async Task<IResult> Delete(string type, string id, HttpContext context, ResourceService service)
     {
         FhirModel.RequireResourceType(type);
+        AuditAccess.RefuseWrite(type);
         ScopeAuthorization.Require(context, type, Interaction.Delete);
-        var tombstone = await service.DeleteAsync(type, id, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted);
+        var tombstone = await service.DeleteAsync(type, id, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted,
+            AuditMiddleware.Of(context));
         if (FhirRequestContext.Return(context.Request) == ReturnPreference.OperationOutcome)
         {
             var message = tombstone is null ? $"{type}/{id} did not exist; nothing to delete." : $"{type}/{id} is deleted.";
@@ -91,6 +100,7 @@ internal static class ResourceEndpoints
     private static void RequireRead(HttpContext context, string type)
     {
         FhirModel.RequireResourceType(type);
+        AuditAccess.RequireReader(context, type);
         ScopeAuthorization.Require(context, type, Interaction.Read);
     }
 

@@ -12,7 +12,7 @@ public sealed class TransactionTests : GatewayTest
     private async Task<int> CountAsync(string query) =>
         (await TestData.ReadAsync<Bundle>(await Http.GetAsync($"fhir/{query}{(query.Contains('?') ? "&" : "?")}_summary=count"))).Total!.Value;
 
-    private async Task<int> VersionsStored() => (await TestData.ReadAsync<Bundle>(await Http.GetAsync("fhir/_history?_count=1000"))).Entry.Count;
+    private async Task<int> VersionsStored() => (await TestData.ReadAsync<Bundle>(await Http.GetAsync("fhir/_history?_count=1000"))).DataEntries().Count;
 
     [Fact]
     public async Task FhirClient_transaction_builder_creates_all_and_rewrites_urn_uuid_references_everywhere()
@@ -265,6 +265,6 @@ public sealed class BatchAndLimitTests : GatewayTest
             Div = $"<div xmlns=\"http://www.w3.org/1999/xhtml\">{new string('x', 70_000)}</div>",
         };
         (await Http.PostAsync("fhir", TestGateway.Json(TestData.ToJson(big)))).StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
-        (await TestData.ReadAsync<Bundle>(await Http.GetAsync("fhir/_history"))).Entry.Should().BeEmpty();
+        (await TestData.ReadAsync<Bundle>(await Http.GetAsync("fhir/_history?_count=1000"))).DataEntries().Should().BeEmpty();
     }
 }

@@ -46,4 +46,8 @@ public static class TestData
     };
 
     public static JsonElement JsonOf(string text) => JsonDocument.Parse(text).RootElement;
+
+    /// <summary>History entries of trial data: every request also writes an AuditEvent, which these checks leave out.</summary>
+    public static List<Bundle.EntryComponent> DataEntries(this Bundle history) =>
+        history.Entry.Where(e => !(e.Request?.Url ?? e.FullUrl ?? "").Contains("AuditEvent", StringComparison.Ordinal)).ToList();
 }

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using FhirTrialGateway.Mapping.Output;
+using FhirTrialGateway.Validation;
+
+namespace FhirTrialGateway.Mapping;
+
+/// <summary>
+/// <c>fhirgw import ctgov &lt;files&gt;</c> and <c>fhirgw import odm|redcap &lt;files&gt; --mapping &lt;file&gt; --study &lt;NCT&gt;</c>:
+/// bundles go to --out (a folder), --server (a gateway's FHIR base) or stdout (NDJSON). Exit 0: all sent;
+/// 1: some input was invalid (listed); 2: bad usage.
+/// </summary>
+public static class ImportCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("import", "Import trial data: a ClinicalTrials.gov record, or EDC exports (CDISC ODM, REDCap) through a trial mapping.");
+        command.Subcommands.Add(Build("ctgov", "ClinicalTrials.gov API v2 study records (JSON) to ResearchStudy and related resources."));
+        command.Subcommands.Add(Build("odm", "CDISC ODM 1.3.x clinical data (or Dataset-XML) to per-subject transaction bundles."));
+        command.Subcommands.Add(Build("redcap", "A REDCap data dictionary CSV and flat data CSV(s) to per-subject transaction bundles."));
+        return command;
+    }
+
+    /// <summary>Runs <c>fhirgw import {args}</c> in process with the given writers.</summary>
+    public static Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("fhirgw") { Create() };
+        return root.Parse(["import", .. args]).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
+    }
+
+    private static Command Build(string kind, string description)
+    {
+        var files = new Argument<string[]>("files") { Arity = ArgumentArity.OneOrMore, Description = "Input files." };
+        var mapping = new Option<string?>("--mapping") { Description = "The trial mapping (e.g. trials/epc-cli/mapping.json)." };
+        var study = new Option<string?>("--study") { Description = "The study's NCT number (default: the mapping's study)." };
+        var output = new Option<string?>("--out") { Description = "Write one bundle file per subject into this folder." };
+        var server = new Option<Uri?>("--server") { Description = "POST the bundles to this FHIR base, e.g. http://localhost:8080/fhir." };
+        var token = new Option<string?>("--token") { Description = "Bearer token for --server (a SMART Backend Services access token)." };
+        var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Send the valid subjects and list the invalid ones (default: send nothing if any is invalid)." };
+        var profiles = new Option<string?>("--profiles") { Description = "The trial's FHIR package folder (default: profiles/ found upwards)." };
+        var command = new Command(kind, description) { files, output, server, token, skipInvalid, profiles };
+        if (kind != "ctgov")
+        {
+            command.Options.Add(mapping);
+            command.Options.Add(study);
+        }
+
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            var inputs = parse.GetRequiredValue(files);
+            if (parse.GetValue(output) is not null && parse.GetValue(server) is not null)
+            {
+                await stderr.WriteLineAsync("--out and --server exclude each other.");
+                return 2;
+            }
+
+            foreach (var missing in inputs.Where(f => !File.Exists(f)))
+            {
+                await stderr.WriteLineAsync($"{missing}: no such file.");
+                return 2;
+            }
+
+            TrialMapping? trial = null;
+            string? nct = null;
+            if (kind != "ctgov")
+            {
+                if (parse.GetValue(mapping) is not { } mappingFile)
+                {
+                    await stderr.WriteLineAsync("--mapping is required for odm and redcap imports.");
+                    return 2;
+                }
+
+                try
+                {
+                    trial = TrialMapping.Load(mappingFile);
+                }
+                catch (ImportInputException ex)
+                {
+                    await stderr.WriteLineAsync(ex.Issue.ToString());
+                    return 2;
+                }
+
+                nct = parse.GetValue(study) ?? trial.Study;
+                if (nct is null)
+                {
+                    await stderr.WriteLineAsync("--study is required (the mapping names no study).");
+                    return 2;
+                }
+            }
+
+            using var validator = new ProfileValidator(new ValidationOptions { ProfilesPath = parse.GetValue(profiles) }, Directory.GetCurrentDirectory());
+            validator.Warm();
+            var checker = new ResourceChecker(validator);
+            await using IBundleSink sink = parse.GetValue(server) is { } url ? new ServerSink(url, parse.GetValue(token))
+                : parse.GetValue(output) is { } folder ? new FolderSink(folder)
+                : new WriterSink(stdout);
+            var progress = Console.IsErrorRedirected ? null : stderr;
+            var summary = kind switch
+            {
+                "ctgov" => await Importer.CtgovAsync(inputs, checker, sink, parse.GetValue(skipInvalid), progress, cancellationToken),
+                "odm" => await Importer.OdmAsync(inputs, trial!, nct!, checker, sink, parse.GetValue(skipInvalid), progress, cancellationToken),
+                _ => await RunRedcap(inputs, trial!, nct!, checker, sink, parse.GetValue(skipInvalid), progress, stderr, cancellationToken),
+            };
+            if (summary is null)
+            {
+                return 2;
+            }
+
+            foreach (var issue in summary.Issues)
+            {
+                await stderr.WriteLineAsync(issue.ToString());
+            }
+
+            if (summary.RejectedSubjects.Count > 0)
+            {
+                await stderr.WriteLineAsync($"not sent: {string.Join(", ", summary.RejectedSubjects)}");
+            }
+
+            if (summary.HasErrors && !parse.GetValue(skipInvalid))
+            {
+                await stderr.WriteLineAsync("nothing was sent: fix the errors, or use --skip-invalid to send the valid subjects.");
+            }
+
+            await stderr.WriteLineAsync(summary.ToString());
+            return summary.HasErrors ? 1 : 0;
+        });
+        return command;
+    }
+
+    private static async Task<ImportSummary?> RunRedcap(string[] inputs, TrialMapping trial, string nct, ResourceChecker checker, IBundleSink sink,
+        bool skipInvalid, TextWriter? progress, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        // The dictionary is recognised by its header, so the files can be given in any order.
+        var dictionaries = inputs.Where(f => File.ReadLines(f).FirstOrDefault()?.Contains("Variable / Field Name", StringComparison.Ordinal) == true).ToList();
+        if (dictionaries.Count != 1)
+        {
+            await stderr.WriteLineAsync($"A REDCap import takes exactly one data dictionary CSV among the files; found {dictionaries.Count}.");
+            return null;
+        }
+
+        return await Importer.RedcapAsync(dictionaries[0], [.. inputs.Except(dictionaries)], trial, nct, checker, sink, skipInvalid, progress, cancellationToken);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Net.Http.Headers;
+using FhirTrialGateway.Core.Fhir;
+using Hl7.Fhir.Model;
+
+namespace FhirTrialGateway.Mapping.Output;
+
+/// <summary>
+/// POSTs each bundle as a transaction to a gateway's FHIR base. The transaction-response says per entry: 201 is a
+/// creation; 200 is an update when the version was written by this request, and unchanged when the server kept
+/// the existing version (its lastModified is older than the request).
+/// </summary>
+public sealed class ServerSink : IBundleSink
+{
+    private readonly HttpClient _http;
+    private readonly Uri _base;
+
+    public ServerSink(Uri fhirBase, string? bearerToken = null, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(fhirBase);
+        _base = new Uri(fhirBase.ToString().TrimEnd('/') + "/");
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.Timeout = TimeSpan.FromMinutes(5);
+        if (bearerToken is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+        }
+    }
+
+    public async Task<SendResult> SendAsync(string key, Bundle bundle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        using var content = new ByteArrayContent(ResourceSerializer.SerializeJson(bundle));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
+        // Entries the server keeps unchanged carry their old lastModified; allow for a little clock difference.
+        var sent = DateTimeOffset.UtcNow.AddSeconds(-1);
+        using var response = await _http.PostAsync(_base, content, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        Resource? answer = null;
+        try
+        {
+            answer = ResourceSerializer.Parse(body, FhirFormat.Json);
+        }
+        catch (FhirException)
+        {
+            // Not FHIR (a proxy's error page): reported with the status below.
+        }
+
+        if (!response.IsSuccessStatusCode || answer is not Bundle result)
+        {
+            var detail = answer is OperationOutcome outcome
+                ? string.Join("; ", outcome.Issue.Select(i => $"{i.Diagnostics ?? i.Details?.Text} at {string.Join(",", i.Expression)}"))
+                : $"{body.Length} bytes of {response.Content.Headers.ContentType}";
+            return new SendResult(0, 0, 0, 0, $"the gateway answered {(int)response.StatusCode}: {detail}");
+        }
+
+        int created = 0, updated = 0, unchanged = 0;
+        foreach (var entry in result.Entry)
+        {
+            var status = entry.Response?.Status ?? "";
+            if (status.StartsWith("201", StringComparison.Ordinal))
+            {
+                created++;
+            }
+            else if (entry.Response?.LastModified is { } modified && modified < sent)
+            {
+                unchanged++;
+            }
+            else
+            {
+                updated++;
+            }
+        }
+
+        return new SendResult(created, updated, unchanged, result.Entry.Count);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
