@@ -134,6 +134,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
     /// <summary>After a failed unit of work the counters stay ahead: gaps in the sequence are harmless.</summary>
     public void Dispose()
     {
+        DisposeAuditCommands();
         _readCurrent.Dispose();
         _upsertResource.Dispose();
         _insertVersion.Dispose();

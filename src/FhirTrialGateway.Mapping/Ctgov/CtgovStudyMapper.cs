@@ -162,7 +162,7 @@ public static partial class CtgovStudyMapper
                 var key = string.Join("+", phases);
                 if (CtgovCodes.Phase.TryGetValue(key, out var phase))
                 {
-                    study.Phase = new CodeableConcept(CtgovCodes.PhaseSystem, phase.Code, phase.Display);
+                    study.Phase = new CodeableConcept(CtgovCodes.PhaseSystem, phase.Code, phase.Display, null);
                 }
                 else
                 {

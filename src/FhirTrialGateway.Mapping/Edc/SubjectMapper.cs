@@ -158,7 +158,7 @@ public sealed class SubjectMapper
                 [
                     new Identifier(_m.SubjectIdSystem, _key)
                     {
-                        Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/v2-0203", "ANON", "Anonymous identifier"),
+                        Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/v2-0203", "ANON", "Anonymous identifier", null),
                     },
                 ],
             };
@@ -343,8 +343,8 @@ public sealed class SubjectMapper
                 if (component.Side is { } side)
                 {
                     part.Extension.Add(new Extension(LimbSideExtension, side == "right"
-                        ? new CodeableConcept("http://snomed.info/sct", "24028007", "Right")
-                        : new CodeableConcept("http://snomed.info/sct", "7771000", "Left")));
+                        ? new CodeableConcept("http://snomed.info/sct", "24028007", "Right", null)
+                        : new CodeableConcept("http://snomed.info/sct", "7771000", "Left", null)));
                 }
 
                 observation.Component.Add(part);
@@ -426,8 +426,8 @@ public sealed class SubjectMapper
                 Event = new CodeableConcept { Text = term },
                 Subject = new ResourceReference(patientUrl),
                 Date = date,
-                Seriousness = new CodeableConcept("http://terminology.hl7.org/CodeSystem/adverse-event-seriousness", serious, serious),
-                Outcome = new CodeableConcept("http://terminology.hl7.org/CodeSystem/adverse-event-outcome", outcome, OutcomeDisplay.GetValueOrDefault(outcome!)),
+                Seriousness = new CodeableConcept("http://terminology.hl7.org/CodeSystem/adverse-event-seriousness", serious, serious, null),
+                Outcome = new CodeableConcept("http://terminology.hl7.org/CodeSystem/adverse-event-outcome", outcome, OutcomeDisplay.GetValueOrDefault(outcome!), null),
                 Study = [new ResourceReference(owner.StudyReference)],
             };
             if (spec.TermCode is { } codeItem && items.TryGetValue(codeItem, out var termCode))
@@ -446,7 +446,7 @@ public sealed class SubjectMapper
                 adverseEvent.SuspectEntity.Add(new AdverseEvent.SuspectEntityComponent
                 {
                     Instance = new ResourceReference(procedureUrl),
-                    Causality = [new AdverseEvent.CausalityComponent { Assessment = new CodeableConcept(Nci, related, RelatednessDisplay.GetValueOrDefault(related)) }],
+                    Causality = [new AdverseEvent.CausalityComponent { Assessment = new CodeableConcept(Nci, related, RelatednessDisplay.GetValueOrDefault(related), null) }],
                 });
             }
 
@@ -505,7 +505,7 @@ public sealed class SubjectMapper
 
         private string Profile(string name) => name.StartsWith("http", StringComparison.Ordinal) ? name : _m.ProfileBase + name;
 
-        private static CodeableConcept Concept(CodingSpec spec) => new(spec.System, spec.Code, spec.Display);
+        private static CodeableConcept Concept(CodingSpec spec) => new(spec.System, spec.Code, spec.Display, null);
 
         private void Add(Resource resource, string? profile, string url, string request) =>
             _resources.Add(new MappedResource(resource, profile, url, request));

@@ -33,7 +33,8 @@ public static class SecurityDefaults
     public static void AddGatewaySecurityDefaults(this WebApplicationBuilder builder, AuthOptions auth)
     {
         var limits = builder.Configuration.GetSection("RateLimit").Get<RateLimitOptions>() ?? new RateLimitOptions();
-        var apiPerSecond = limits.ApiPermitsPerSecond ?? (auth.Enabled ? 50 : 0);
+        // 500/s per client: a hospital interface engine pushing a visit at a time stays far below it; a runaway loop does not.
+        var apiPerSecond = limits.ApiPermitsPerSecond ?? (auth.Enabled ? 500 : 0);
         builder.Services.AddRateLimiter(rate =>
         {
             rate.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -58,7 +58,7 @@ public sealed class TokenEndpointTests : GatewayTest
 
         var token = body.GetProperty("access_token").GetString()!;
         var jwt = new JsonWebToken(token);
-        jwt.Alg.Should().Be("ES256");
+        jwt.Alg.Should().Be("RS256");
         jwt.Typ.Should().Be("at+jwt");
         jwt.Issuer.Should().Be(new Uri(Gateway.BaseUri, "auth").ToString());
         jwt.Audiences.Should().Equal(Gateway.FhirBase);

@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using FhirTrialGateway.Core.Fhir;
+
+namespace FhirTrialGateway.Bench;
+
+/// <summary>
+/// The create-then-read load both the core and the security benchmarks run: durable creates of a 1.3 KB trial
+/// Observation (Prefer: return=minimal), then reads of random created ids, from N clients, with the gateway's CPU
+/// time per request.
+/// </summary>
+internal static class CreateReadLoad
+{
+    public sealed record Figures(LoadRunner.Result Creates, LoadRunner.Result Reads, double CreateCpuMicroseconds, double ReadCpuMicroseconds);
+
+    public static readonly byte[][] Bodies =
+        Enumerable.Range(0, 1000).Select(n => ResourceSerializer.SerializeJson(SampleResources.Observation(n % 100, n))).ToArray();
+
+    /// <param name="authorize">Adds credentials to each request (null: none, development mode).</param>
+    public static async Task<Figures> RunAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, Action<HttpRequestMessage>? authorize = null)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = gateway.BaseUri };
+        var ids = new ConcurrentBag<string>();
+
+        async Task<bool> Create(int client, int n)
+        {
+            using var content = new ByteArrayContent(Bodies[(client * 7919 + n) % Bodies.Length]);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "fhir/Observation") { Content = content };
+            request.Headers.Add("Prefer", "return=minimal");
+            authorize?.Invoke(request);
+            using var response = await http.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.Created)
+            {
+                return false;
+            }
+
+            ids.Add(response.Headers.Location!.AbsolutePath.Split('/')[3]);
+            return true;
+        }
+
+        await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Create);
+        var cpuBefore = gateway.ProcessorTime;
+        var creates = await LoadRunner.RunAsync("create (durable, synchronous=FULL)", clients, duration, Create);
+        var createCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, creates.Requests);
+
+        var readIds = ids.ToArray();
+        async Task<bool> Read(int client, int n)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"fhir/Observation/{readIds[(client * 104729 + n * 31) % readIds.Length]}");
+            authorize?.Invoke(request);
+            using var response = await http.SendAsync(request);
+            await response.Content.LoadIntoBufferAsync();
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+
+        await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Read);
+        cpuBefore = gateway.ProcessorTime;
+        var reads = await LoadRunner.RunAsync("read", clients, duration, Read);
+        var readCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, reads.Requests);
+        return new Figures(creates, reads, createCpu, readCpu);
+    }
+}
