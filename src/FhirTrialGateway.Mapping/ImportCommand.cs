@@ -90,7 +90,8 @@ public static class ImportCommand
             }
 
             using var validator = new ProfileValidator(new ValidationOptions { ProfilesPath = parse.GetValue(profiles) }, Directory.GetCurrentDirectory());
-            validator.Warm();
+            // No Warm(): it compiles every profile of the package; first uses of the few profiles an import needs
+            // are serialized by the validator itself, which is all the parallel mapping requires.
             var checker = new ResourceChecker(validator);
             await using IBundleSink sink = parse.GetValue(server) is { } url ? new ServerSink(url, parse.GetValue(token))
                 : parse.GetValue(output) is { } folder ? new FolderSink(folder)

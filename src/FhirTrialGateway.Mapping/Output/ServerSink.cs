@@ -6,8 +6,8 @@ namespace FhirTrialGateway.Mapping.Output;
 
 /// <summary>
 /// POSTs each bundle as a transaction to a gateway's FHIR base. The transaction-response says per entry: 201 is a
-/// creation; 200 is an update when the version was written by this request, and unchanged when the server kept
-/// the existing version (its lastModified is older than the request).
+/// creation; 200 is an update when the version was written by this transaction, and unchanged when the server kept
+/// the existing version (its lastModified is older than the transaction's).
 /// </summary>
 public sealed class ServerSink : IBundleSink
 {
@@ -31,8 +31,7 @@ public sealed class ServerSink : IBundleSink
         ArgumentNullException.ThrowIfNull(bundle);
         using var content = new ByteArrayContent(ResourceSerializer.SerializeJson(bundle));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
-        // Entries the server keeps unchanged carry their old lastModified; allow for a little clock difference.
-        var sent = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var sent = DateTimeOffset.UtcNow;
         using var response = await _http.PostAsync(_base, content, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         Resource? answer = null;
@@ -53,6 +52,16 @@ public sealed class ServerSink : IBundleSink
             return new SendResult(0, 0, 0, 0, $"the gateway answered {(int)response.StatusCode}: {detail}");
         }
 
+        // Entries written by this transaction share its timestamp (a created entry shows it); entries the server
+        // kept unchanged carry an older one. Without a created entry, the send time stands in for it, moved by the
+        // server's clock offset (from its Date header) when that is clearly off.
+        var written = result.Entry.FirstOrDefault(e => e.Response?.Status?.StartsWith("201", StringComparison.Ordinal) == true)?.Response?.LastModified;
+        if (written is null && response.Headers.Date is { } serverNow && (serverNow - DateTimeOffset.UtcNow).Duration() > TimeSpan.FromSeconds(2))
+        {
+            sent += serverNow - DateTimeOffset.UtcNow;
+        }
+
+        var threshold = written ?? sent;
         int created = 0, updated = 0, unchanged = 0;
         foreach (var entry in result.Entry)
         {
@@ -61,7 +70,7 @@ public sealed class ServerSink : IBundleSink
             {
                 created++;
             }
-            else if (entry.Response?.LastModified is { } modified && modified < sent)
+            else if (entry.Response?.LastModified is { } modified && modified < threshold)
             {
                 unchanged++;
             }

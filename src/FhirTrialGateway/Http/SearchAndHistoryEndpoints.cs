@@ -1,4 +1,6 @@
 using System.Globalization;
+using FhirTrialGateway.Audit;
+using FhirTrialGateway.Auth;
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Search;
@@ -77,7 +79,14 @@ internal static class SearchAndHistoryEndpoints
             request = request with { Query = request.Query with { Clauses = [compartment, .. request.Query.Clauses] } };
         }
 
+        var principal = AuthorizeSearch(context, type, request.Query.Types);
         var page = await service.SearchAsync(request.Query, context.RequestAborted);
+        // Included resources are answered only where the token may read their type (and AuditEvents only to admins).
+        page = page with
+        {
+            Included = [.. page.Included.Where(r => principal.Allows(r.ResourceType, Interaction.Read)
+                                                  && (r.ResourceType != AuditAccess.AuditEventType || principal.Role == ClientRole.Admin))],
+        };
         var bundle = ResultBundles.Searchset(request, page, baseUrl, path ?? type ?? "");
         var summary = request.Summary == Hl7.Fhir.Rest.SummaryType.Count ? Hl7.Fhir.Rest.SummaryType.False : request.Summary;
         return FhirResponse.Of(StatusCodes.Status200OK, bundle, summary: summary, elements: request.Elements);
@@ -85,6 +94,7 @@ internal static class SearchAndHistoryEndpoints
 
     private static async Task<IResult> History(string? type, string? id, HttpContext context, ResourceService service)
     {
+        AuthorizeHistory(context, type);
         var options = context.RequestServices.GetRequiredService<GatewayOptions>();
         var query = context.Request.Query;
         var count = options.DefaultPageSize;
@@ -130,6 +140,49 @@ internal static class SearchAndHistoryEndpoints
                    + (since is null ? "" : $"&_since={Uri.EscapeDataString(query["_since"].ToString())}")
                    + (cursor is null ? "" : $"&_cursor={cursor}");
         return FhirResponse.Of(StatusCodes.Status200OK, ResultBundles.History(page, self, baseUrl));
+    }
+
+    /// <summary>
+    /// Type-level search needs the type's search scope. System-level search needs a search scope for every type it
+    /// names in _type; without _type it spans every type and is for admins only.
+    /// </summary>
+    private static GatewayPrincipal AuthorizeSearch(HttpContext context, string? type, IReadOnlyList<string> types)
+    {
+        var principal = context.RequireGatewayPrincipal();
+        IEnumerable<string> searched = type is not null ? [type] : types;
+        if (type is null && types.Count == 0 && principal.Role != ClientRole.Admin)
+        {
+            throw new FhirException(System.Net.HttpStatusCode.Forbidden, Outcomes.Error(Hl7.Fhir.Model.OperationOutcome.IssueType.Forbidden,
+                "A search across all types is for admins; name the types with _type."));
+        }
+
+        foreach (var searchedType in searched)
+        {
+            AuditAccess.RequireReader(principal, searchedType);
+            ScopeAuthorization.Require(principal, searchedType, Interaction.Search);
+        }
+
+        return principal;
+    }
+
+    /// <summary>Instance and type history need the type's read scope; whole-system history (every type, the audit trail too) is for admins.</summary>
+    private static void AuthorizeHistory(HttpContext context, string? type)
+    {
+        var principal = context.RequireGatewayPrincipal();
+        if (type is null)
+        {
+            if (principal.Role != ClientRole.Admin)
+            {
+                throw new FhirException(System.Net.HttpStatusCode.Forbidden, Outcomes.Error(Hl7.Fhir.Model.OperationOutcome.IssueType.Forbidden,
+                    "Whole-system history is for admins; ask for the history of a type."));
+            }
+
+            return;
+        }
+
+        FhirModel.RequireResourceType(type);
+        AuditAccess.RequireReader(principal, type);
+        ScopeAuthorization.Require(principal, type, Interaction.Read);
     }
 
     private static List<KeyValuePair<string, string>> QueryPairs(IQueryCollection query) =>

@@ -121,6 +121,34 @@ public sealed class ScopeEnforcementTests : GatewayTest
         count.Total.Should().Be(1, "only the batch's permitted entry was written");
     }
 
+    [Fact]
+    public async Task Search_history_includes_and_the_audit_trail_follow_the_scopes()
+    {
+        var writer = await TokenAsync("ehr", "system/*.cruds");
+        var patient = await TestData.ReadAsync<Patient>(await Send(writer, HttpMethod.Post, "fhir/Patient", TestData.Subject("S-9")));
+        var observation = TestData.WalkingDistance(patient.Id!, 10);
+        (await Send(writer, HttpMethod.Post, "fhir/Observation", observation)).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var readOnly = await TokenAsync("ehr", "system/Observation.r");
+        (await Send(readOnly, HttpMethod.Get, "fhir/Observation?code=165263003")).StatusCode.Should().Be(HttpStatusCode.Forbidden, "search needs s");
+        (await Send(readOnly, HttpMethod.Get, "fhir/Observation/_history")).StatusCode.Should().Be(HttpStatusCode.OK, "history needs r");
+
+        var observationsOnly = await TokenAsync("ehr", "system/Observation.rs");
+        var bundle = await TestData.ReadAsync<Bundle>(await Send(observationsOnly, HttpMethod.Get, "fhir/Observation?_include=Observation:subject"));
+        bundle.Entry.Should().ContainSingle(e => e.Search.Mode == Bundle.SearchEntryMode.Match);
+        bundle.Entry.Should().NotContain(e => e.Resource is Patient, "the token may not read Patients, so none is included");
+
+        var everything = await TokenAsync("ehr", "system/*.cruds");
+        var withPatient = await TestData.ReadAsync<Bundle>(await Send(everything, HttpMethod.Get, "fhir/Observation?_include=Observation:subject"));
+        withPatient.Entry.Should().Contain(e => e.Resource is Patient);
+
+        (await Send(everything, HttpMethod.Get, "fhir/_history")).StatusCode.Should().Be(HttpStatusCode.Forbidden, "system history is for admins");
+        (await Send(everything, HttpMethod.Get, "fhir?_lastUpdated=gt2000-01-01")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await Send(everything, HttpMethod.Get, "fhir?_type=Patient")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await Send(everything, HttpMethod.Get, "fhir/AuditEvent")).StatusCode.Should().Be(HttpStatusCode.Forbidden, "the audit trail is for admins");
+        (await Send(everything, HttpMethod.Get, "fhir?_type=AuditEvent")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
     private static Observation WithId(Observation observation, string id)
     {
         observation.Id = id;

@@ -304,7 +304,7 @@ public sealed class TokenEndpointTests : GatewayTest
 
         var jwks = JsonDocument.Parse(await Http.GetStringAsync(new Uri(document.GetProperty("jwks_uri").GetString()!))).RootElement;
         var key = jwks.GetProperty("keys")[0];
-        key.GetProperty("kty").GetString().Should().Be("EC");
+        key.GetProperty("kty").GetString().Should().Be("RSA");
         key.TryGetProperty("d", out _).Should().BeFalse("the public JWKS never carries the private key");
     }
 
