@@ -36,11 +36,25 @@ internal static class MicroBenchmark
     {
         var json = ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1));
         var resource = ResourceSerializer.Parse(json, FhirFormat.Json);
+        static FhirTrialGateway.Core.Audit.AuditTrail Trail()
+        {
+            var trail = new FhirTrialGateway.Core.Audit.AuditTrail("bench", null, "127.0.0.1") { Interaction = "create", Action = Hl7.Fhir.Model.AuditEvent.AuditEventAction.C };
+            trail.Touched("Observation/0192-aaaa/_history/1");
+            return trail;
+        }
+
+        var auditEvent = Trail().Build(201, DateTimeOffset.UtcNow);
+        var rows = FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(resource);
+        Console.WriteLine($"index rows of the Observation: tokens {rows.Tokens.Count}, strings {rows.Strings.Count}, dates {rows.Dates.Count}, " +
+                          $"numbers {rows.Numbers.Count}, quantities {rows.Quantities.Count}, references {rows.References.Count}, uris {rows.Uris.Count}, composites {rows.Composites.Count}");
         foreach (var (name, work) in new (string, Action)[]
                  {
                      ("parse", () => ResourceSerializer.Parse(json, FhirFormat.Json)),
-                     ("extract index rows", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(resource)),
+                     ("extract index rows (same instance)", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(resource)),
+                     ("parse + extract index rows (fresh instance)", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(ResourceSerializer.Parse(json, FhirFormat.Json))),
                      ("serialize", () => ResourceSerializer.SerializeJson(resource)),
+                     ("build an AuditEvent", () => Trail().Build(201, DateTimeOffset.UtcNow)),
+                     ("extract index rows of an AuditEvent", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(auditEvent)),
                  })
         {
             for (var i = 0; i < 5000; i++)
@@ -59,20 +73,23 @@ internal static class MicroBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {stopwatch.Elapsed.TotalMicroseconds / n:0.0} us"));
         }
 
-        StoreCreates(withAudit: false);
-        StoreCreates(withAudit: true);
+        StoreCreates(withAudit: false, ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1)), "Observation");
+        StoreCreates(withAudit: true, ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1)), "Observation");
+        StoreCreates(withAudit: false, ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1)), "Observation", noIndex: true);
+        StoreCreates(withAudit: false, ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1)), "Observation", timeUnits: true);
+        StoreCreates(withAudit: false, System.Text.Encoding.UTF8.GetBytes("{\"resourceType\":\"Basic\",\"code\":{\"text\":\"x\"}}"), "Basic");
         return 0;
     }
 
     /// <summary>The write path without HTTP: ResourceService creates against a real SQLite file, 8 in flight.</summary>
-    private static void StoreCreates(bool withAudit)
+    private static void StoreCreates(bool withAudit, byte[] json, string type, bool noIndex = false, bool timeUnits = false)
     {
+        long unitTicks = 0;
         var directory = Path.Combine(Path.GetTempPath(), "fhirgw-micro", Guid.NewGuid().ToString("N"));
         var store = FhirTrialGateway.Storage.Sqlite.SqliteResourceStore.Open(
             new FhirTrialGateway.Storage.Sqlite.SqliteStoreOptions { Path = Path.Combine(directory, "g.db") },
             Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         var service = new FhirTrialGateway.Core.Resources.ResourceService(store);
-        var json = ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1));
         var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         const int count = 8000;
@@ -84,12 +101,31 @@ internal static class MicroBenchmark
             {
                 var resource = ResourceSerializer.Parse(json, FhirFormat.Json);
                 var audit = withAudit ? new FhirTrialGateway.Core.Audit.AuditTrail("bench", null, "127.0.0.1") { Interaction = "create" } : null;
-                await service.CreateAsync("Observation", resource, null, CancellationToken.None, audit);
+                if (timeUnits)
+                {
+                    var rows = FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(resource);
+                    await store.WriteAsync(session =>
+                    {
+                        var started = Stopwatch.GetTimestamp();
+                        var result = FhirTrialGateway.Core.Resources.ResourceWriter.Create(session, resource, rows);
+                        Interlocked.Add(ref unitTicks, Stopwatch.GetTimestamp() - started);
+                        return result;
+                    }, CancellationToken.None);
+                }
+                else if (noIndex)
+                {
+                    await store.WriteAsync(session => FhirTrialGateway.Core.Resources.ResourceWriter.Create(session, resource,
+                        FhirTrialGateway.Core.Storage.SearchIndexRows.Empty), CancellationToken.None);
+                }
+                else
+                {
+                    await service.CreateAsync(type, resource, null, CancellationToken.None, audit);
+                }
             }
         }))).GetAwaiter().GetResult();
         var used = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"store create{(withAudit ? " + audit" : "")}: {count / stopwatch.Elapsed.TotalSeconds:0}/s, CPU {used.TotalMicroseconds / count:0} us per create"));
+            $"store create {type}{(withAudit ? " + audit" : "")}{(noIndex ? " without index rows" : "")}{(timeUnits ? $" (writer work per unit {unitTicks * 1e6 / Stopwatch.Frequency / count:0} us)" : "")}: {count / stopwatch.Elapsed.TotalSeconds:0}/s, CPU {used.TotalMicroseconds / count:0} us per create"));
         store.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(directory, true);
     }

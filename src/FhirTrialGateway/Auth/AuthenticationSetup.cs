@@ -113,10 +113,12 @@ internal static class AuthenticationSetup
         }
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddSingleton(services => new ValidatedTokenCache(options));
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IHttpContextAccessor, TimeProvider>((jwt, accessor, time) =>
+            .Configure<IHttpContextAccessor, TimeProvider, ValidatedTokenCache>((jwt, accessor, time, cache) =>
             {
                 jwt.MapInboundClaims = false;
+                jwt.Events = cache.Events();
                 jwt.TimeProvider = time;
                 var parameters = jwt.TokenValidationParameters;
                 parameters.ValidateIssuer = true;
