@@ -14,7 +14,10 @@ namespace FhirTrialGateway.Storage.Sqlite;
 internal static class SearchSql
 {
     /// <summary>Columns of a version row, in the order <see cref="SqliteRows.ReadVersion"/> expects.</summary>
-    public const string VersionColumns = "v.resource_type, v.id, v.version, v.last_updated, v.method, v.body, v.seq";
+    public const string VersionColumns = "v.resource_type, v.id, v.version, v.last_updated, v.method, v.body, v.seq, v.site";
+
+    /// <summary>How many columns <see cref="VersionColumns"/> has (columns selected after it start here).</summary>
+    public const int VersionColumnCount = 8;
 
     public static readonly string[] IndexTables =
     [
@@ -102,7 +105,7 @@ internal static class SearchSql
         // A driver's index rows exist only for current, non-deleted versions, so the resources row is joined only
         // when something reads it (the page's body, _id, _lastUpdated, _has, sort keys or a selected r column).
         var joinResources = driver is null || joinVersion || columns.Contains("r.", StringComparison.Ordinal)
-                            || query.Clauses.Any(SearchClauseSql.NeedsResourceRow);
+                            || query.Clauses.Any(SearchClauseSql.NeedsResourceRow) || query.Site is not null;
         sql.Append("SELECT ").Append(columns);
         if (driver is not null)
         {
@@ -130,6 +133,11 @@ internal static class SearchSql
         else if (query.Types.Count > 0)
         {
             sql.Append(" AND r.resource_type IN (").Append(sql.BindList(query.Types)).Append(')');
+        }
+
+        if (query.Site is not null)
+        {
+            sql.Append(" AND r.site = ").Append(sql.Bind(query.Site));
         }
 
         if (driver is not null)

@@ -87,6 +87,12 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
             command.Parameters.AddWithValue("$type", query.ResourceType);
         }
 
+        if (query.Site is not null)
+        {
+            where.Add("v.site = $site");
+            command.Parameters.AddWithValue("$site", query.Site);
+        }
+
         if (query.Since is { } since)
         {
             where.Add("v.last_updated >= $since");
@@ -186,7 +192,8 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
             var sortValues = new object?[query.Sort.Count];
             for (var i = 0; i < sortValues.Length; i++)
             {
-                sortValues[i] = reader.IsDBNull(8 + i) ? null : reader.GetValue(8 + i);
+                var column = 1 + SearchSql.VersionColumnCount + i;
+                sortValues[i] = reader.IsDBNull(column) ? null : reader.GetValue(column);
             }
 
             rows.Add((reader.GetInt64(0), SqliteRows.ReadVersion(reader, 1), sortValues));

@@ -14,7 +14,8 @@ internal static class SqliteRows
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(offset + 3)),
         (VersionMethod)reader.GetInt32(offset + 4),
         reader.IsDBNull(offset + 5) ? null : (byte[])reader.GetValue(offset + 5),
-        reader.GetInt64(offset + 6));
+        reader.GetInt64(offset + 6),
+        reader.IsDBNull(offset + 7) ? null : reader.GetString(offset + 7));
 
     public static long ToUnixMilliseconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds();
 }

@@ -45,15 +45,15 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
             $"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.seq = r.seq " +
             "WHERE r.resource_type = $type AND r.id = $id", "$type", "$id");
         _upsertResource = Prepare(
-            "INSERT INTO resources (resource_type, id, version, seq, deleted, last_updated) " +
-            "VALUES ($type, $id, $version, $seq, $deleted, $lu) " +
+            "INSERT INTO resources (resource_type, id, version, seq, deleted, last_updated, site) " +
+            "VALUES ($type, $id, $version, $seq, $deleted, $lu, $site) " +
             "ON CONFLICT (resource_type, id) DO UPDATE SET version = excluded.version, seq = excluded.seq, " +
-            "deleted = excluded.deleted, last_updated = excluded.last_updated RETURNING rid",
-            "$type", "$id", "$version", "$seq", "$deleted", "$lu");
+            "deleted = excluded.deleted, last_updated = excluded.last_updated, site = excluded.site RETURNING rid",
+            "$type", "$id", "$version", "$seq", "$deleted", "$lu", "$site");
         _insertVersion = Prepare(
-            "INSERT INTO resource_versions (seq, rid, resource_type, id, version, last_updated, method, body) " +
-            "VALUES ($seq, $rid, $type, $id, $version, $lu, $method, $body)",
-            "$seq", "$rid", "$type", "$id", "$version", "$lu", "$method", "$body");
+            "INSERT INTO resource_versions (seq, rid, resource_type, id, version, last_updated, method, body, site) " +
+            "VALUES ($seq, $rid, $type, $id, $version, $lu, $method, $body, $site)",
+            "$seq", "$rid", "$type", "$id", "$version", "$lu", "$method", "$body", "$site");
         _deleteIndexRows = SearchSql.IndexTables.Select(table => Prepare($"DELETE FROM {table} WHERE rid = $rid", "$rid")).ToArray();
         _insertToken = PrepareInsert("token_index", "system", "code");
         _insertString = PrepareInsert("string_index", "norm", "exact");
@@ -110,12 +110,12 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
         var deleted = version.Method == VersionMethod.Delete;
 
         Bind(_upsertResource, ("$type", version.ResourceType), ("$id", version.Id), ("$version", version.Version), ("$seq", sequence),
-            ("$deleted", deleted ? 1 : 0), ("$lu", lastUpdated));
+            ("$deleted", deleted ? 1 : 0), ("$lu", lastUpdated), ("$site", (object?)version.Site ?? DBNull.Value));
         var rid = (long)_upsertResource.ExecuteScalar()!;
 
         Bind(_insertVersion, ("$seq", sequence), ("$rid", rid), ("$type", version.ResourceType), ("$id", version.Id),
             ("$version", version.Version), ("$lu", lastUpdated), ("$method", (int)version.Method),
-            ("$body", (object?)version.Json ?? DBNull.Value));
+            ("$body", (object?)version.Json ?? DBNull.Value), ("$site", (object?)version.Site ?? DBNull.Value));
         _insertVersion.ExecuteNonQuery();
 
         if (version.Version > 1)

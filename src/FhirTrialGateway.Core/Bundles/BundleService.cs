@@ -21,8 +21,9 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
     /// entry before anything of the bundle runs (transaction) or before the entry runs (batch).</param>
     /// <param name="audit">The request's audit trail: a transaction records it in its unit of work; a batch records one
     /// event per written entry, each in that entry's unit.</param>
+    /// <param name="site">The caller's site (a hospital client): entries see and write only that site's resources.</param>
     public async Task<Bundle> ProcessAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
-        CancellationToken cancellationToken, AuditTrail? audit = null)
+        CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         if (bundle.Entry.Count > limits.MaxEntries)
         {
@@ -32,15 +33,15 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 
         return bundle.Type switch
         {
-            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, authorize, audit, cancellationToken),
-            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, authorize, audit, cancellationToken),
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, authorize, audit, site, cancellationToken),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, includeResources, authorize, audit, site, cancellationToken),
             _ => throw FhirException.BadRequest(
                 $"POST to the base takes a transaction or batch Bundle, not '{bundle.Type?.ToString() ?? "(no type)"}'.", "Bundle.type"),
         };
     }
 
     private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
-        AuditTrail? audit, CancellationToken cancellationToken)
+        AuditTrail? audit, string? site, CancellationToken cancellationToken)
     {
         var entries = bundle.Entry.Select((entry, index) => EntryRequest.Parse(entry, index, baseUrl)).ToList();
         foreach (var entry in entries)
@@ -58,7 +59,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 
         var outcomes = await store.WriteAsync(session =>
         {
-            var executor = new EntryExecutor(session, baseUrl);
+            var executor = new EntryExecutor(session, baseUrl, site);
             var results = new EntryOutcome[entries.Count];
             var touched = new Dictionary<string, EntryRequest>(StringComparer.Ordinal);
 
@@ -125,13 +126,13 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
     }
 
     private async Task<Bundle> BatchAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
-        AuditTrail? audit, CancellationToken cancellationToken)
+        AuditTrail? audit, string? site, CancellationToken cancellationToken)
     {
         var pending = new Task<EntryOutcome>[bundle.Entry.Count];
         for (var index = 0; index < bundle.Entry.Count; index++)
         {
             // Units are queued in entry order and run independently (each its own savepoint).
-            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, audit, cancellationToken);
+            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, audit, site, cancellationToken);
         }
 
         var response = new Bundle { Type = Bundle.BundleType.BatchResponse };
@@ -154,7 +155,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
     }
 
     private Task<EntryOutcome> RunBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl, Action<EntryRequest> authorize,
-        AuditTrail? audit, CancellationToken cancellationToken)
+        AuditTrail? audit, string? site, CancellationToken cancellationToken)
     {
         EntryRequest entry;
         SearchQuery? condition;
@@ -175,12 +176,12 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 
         if (entry.Method == Bundle.HTTPVerb.GET)
         {
-            return ReadForBatchAsync(entry, cancellationToken);
+            return ReadForBatchAsync(entry, site, cancellationToken);
         }
 
         return store.WriteAsync(session =>
         {
-            var executor = new EntryExecutor(session, baseUrl);
+            var executor = new EntryExecutor(session, baseUrl, site);
             EntryOutcome outcome;
             if (entry.Method == Bundle.HTTPVerb.DELETE)
             {
@@ -214,7 +215,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         }, cancellationToken);
     }
 
-    private async Task<EntryOutcome> ReadForBatchAsync(EntryRequest entry, CancellationToken cancellationToken)
+    private async Task<EntryOutcome> ReadForBatchAsync(EntryRequest entry, string? site, CancellationToken cancellationToken)
     {
         try
         {
@@ -222,7 +223,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
             {
                 var request = SearchRequestParser.Parse(entry.ResourceType, SearchRequestParser.ParseQueryString(entry.Query ?? ""),
                     new SearchLimits(), strict: false);
-                var page = await resources.SearchAsync(request.Query, cancellationToken);
+                var page = await resources.SearchAsync(request.Query with { Site = site }, cancellationToken);
                 var searchset = new Bundle { Type = Bundle.BundleType.Searchset, Total = page.Total is { } total ? (int)total : null };
                 searchset.Entry.AddRange(page.Matches.Select(m => new Bundle.EntryComponent
                 {
@@ -233,8 +234,8 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
             }
 
             var stored = entry.VersionId is null
-                ? await resources.ReadAsync(entry.ResourceType, entry.Id, cancellationToken)
-                : await resources.VReadAsync(entry.ResourceType, entry.Id, entry.VersionId, cancellationToken);
+                ? await resources.ReadAsync(entry.ResourceType, entry.Id, cancellationToken, site)
+                : await resources.VReadAsync(entry.ResourceType, entry.Id, entry.VersionId, cancellationToken, site);
             return new EntryOutcome(200, stored);
         }
         catch (FhirException error)

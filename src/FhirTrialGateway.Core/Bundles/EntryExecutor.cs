@@ -11,7 +11,7 @@ namespace FhirTrialGateway.Core.Bundles;
 /// identity is resolved (conditions evaluated, ids assigned) so that bundle-local references can be rewritten;
 /// then the entries are written. A batch runs both steps per entry.
 /// </summary>
-internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
+internal sealed class EntryExecutor(IWriteSession session, string baseUrl, string? site = null)
 {
     private readonly Dictionary<string, List<string>> _conditionalReferenceCache = new(StringComparer.Ordinal);
 
@@ -82,10 +82,15 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
             return new EntryOutcome(200, match);
         }
 
+        if (site is not null)
+        {
+            Sites.Stamp(resource, site);
+        }
+
         var tokens = SearchIndexer.Instance.ExtractTokens(resource);
         if (entry.Method == Bundle.HTTPVerb.POST)
         {
-            return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id));
+            return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site));
         }
 
         if (entry.Request.IfNoneMatch is { Length: > 0 } ifNoneMatch)
@@ -95,7 +100,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
                 throw FhirException.BadRequest("ifNoneMatch on a PUT entry supports only '*' (create only if absent).", null);
             }
 
-            if (session.ReadCurrent(entry.ResourceType, resolved.Id) is { IsDeleted: false })
+            if (session.ReadCurrent(entry.ResourceType, resolved.Id) is { IsDeleted: false } existing && Sites.Visible(site, existing.Site))
             {
                 throw FhirException.PreconditionFailed($"{entry.ResourceType}/{resolved.Id} exists and ifNoneMatch is '*'.");
             }
@@ -107,7 +112,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
         }
 
         resource.Id = resolved.Id;
-        return Outcome(ResourceWriter.Update(session, resource, resolved.Id, tokens, ifMatch));
+        return Outcome(ResourceWriter.Update(session, resource, resolved.Id, tokens, ifMatch, site));
     }
 
     public EntryOutcome Delete(EntryRequest entry, SearchQuery? condition)
@@ -125,7 +130,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
             id = matches[0];
         }
 
-        return new EntryOutcome(204, ResourceWriter.Delete(session, entry.ResourceType, id!, ifMatch));
+        return new EntryOutcome(204, ResourceWriter.Delete(session, entry.ResourceType, id!, ifMatch, site));
     }
 
     /// <summary>GET inside a transaction: a read or a search, seeing the transaction's own writes.</summary>
@@ -139,7 +144,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
             }
 
             var current = session.ReadCurrent(entry.ResourceType, entry.Id);
-            if (current is null)
+            if (current is null || !Sites.Visible(site, current.Site))
             {
                 throw FhirException.NotFound($"{entry.ResourceType}/{entry.Id} is not known.");
             }
@@ -154,7 +159,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
 
         var request = SearchRequestParser.Parse(entry.ResourceType, SearchRequestParser.ParseQueryString(entry.Query ?? ""),
             new SearchLimits(), strict: true);
-        var ids = session.FindIds(request.Query, Math.Max(request.Query.Count, 1));
+        var ids = session.FindIds(request.Query with { Site = site }, Math.Max(request.Query.Count, 1));
         var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = ids.Count };
         foreach (var id in ids.Take(request.Query.Count))
         {
@@ -182,7 +187,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
 
     private List<string> Matches(EntryRequest entry, SearchQuery condition, string what)
     {
-        var matches = session.FindIds(condition, limit: 2);
+        var matches = session.FindIds(condition with { Site = site }, limit: 2);
         if (matches.Count > 1)
         {
             throw FhirException.PreconditionFailed($"{what} matches more than one {entry.ResourceType}.");
@@ -202,7 +207,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl)
                 throw FhirException.BadRequest($"The conditional reference '{reference}' names no R4 resource type.", null);
             }
 
-            matches = [.. session.FindIds(SearchRequestParser.ParseCondition(type, reference[(question + 1)..]), limit: 2)];
+            matches = [.. session.FindIds(SearchRequestParser.ParseCondition(type, reference[(question + 1)..]) with { Site = site }, limit: 2)];
             _conditionalReferenceCache[reference] = matches;
         }
 

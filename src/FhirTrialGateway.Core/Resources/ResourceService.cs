@@ -15,12 +15,17 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
 {
     private readonly SearchIndexer _indexer = SearchIndexer.Instance;
 
-    public async Task<StoredResource> ReadAsync(string resourceType, string id, CancellationToken cancellationToken)
+    /// <param name="site">The caller's site (a hospital client); another site's resources answer 404.</param>
+    public async Task<StoredResource> ReadAsync(string resourceType, string id, CancellationToken cancellationToken, string? site = null)
     {
         FhirModel.RequireResourceType(resourceType);
         FhirModel.RequireValidId(id);
-        var stored = await store.ReadCurrentAsync(resourceType, id, cancellationToken)
-                     ?? throw FhirException.NotFound($"{resourceType}/{id} is not known.");
+        var stored = await store.ReadCurrentAsync(resourceType, id, cancellationToken);
+        if (stored is null || !Sites.Visible(site, stored.Site))
+        {
+            throw FhirException.NotFound($"{resourceType}/{id} is not known.");
+        }
+
         if (stored.IsDeleted)
         {
             throw FhirException.Gone($"{resourceType}/{id} was deleted (version {stored.Version}).");
@@ -29,7 +34,8 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         return stored;
     }
 
-    public async Task<StoredResource> VReadAsync(string resourceType, string id, string versionId, CancellationToken cancellationToken)
+    public async Task<StoredResource> VReadAsync(string resourceType, string id, string versionId, CancellationToken cancellationToken,
+        string? site = null)
     {
         FhirModel.RequireResourceType(resourceType);
         FhirModel.RequireValidId(id);
@@ -39,8 +45,12 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
             throw FhirException.NotFound($"{resourceType}/{id} has no version '{versionId}'; versions are positive integers.");
         }
 
-        var stored = await store.ReadVersionAsync(resourceType, id, version, cancellationToken)
-                     ?? throw FhirException.NotFound($"{resourceType}/{id}/_history/{versionId} is not known.");
+        var stored = await store.ReadVersionAsync(resourceType, id, version, cancellationToken);
+        if (stored is null || !Sites.Visible(site, stored.Site))
+        {
+            throw FhirException.NotFound($"{resourceType}/{id}/_history/{versionId} is not known.");
+        }
+
         if (stored.IsDeleted)
         {
             throw FhirException.Gone($"Version {version} of {resourceType}/{id} is its deletion.");
@@ -50,19 +60,20 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
     }
 
     public Task<WriteResult> CreateAsync(string resourceType, Resource resource, SearchQuery? ifNoneExist,
-        CancellationToken cancellationToken, AuditTrail? audit = null)
+        CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         RequireBodyType(resourceType, resource);
         WriteValidation.Require(validator, resource);
+        StampSite(resource, site);
         var tokens = _indexer.Extract(resource);
         return ifNoneExist is null
-            ? store.WriteAsync(session => Audited(session, audit, ResourceWriter.Create(session, resource, tokens)), cancellationToken)
-            : store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist)),
+            ? store.WriteAsync(session => Audited(session, audit, ResourceWriter.Create(session, resource, tokens, site: site)), cancellationToken)
+            : store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist, site)),
                 cancellationToken);
     }
 
     public Task<WriteResult> UpdateAsync(string resourceType, string id, Resource resource, int? ifMatchVersion,
-        CancellationToken cancellationToken, AuditTrail? audit = null)
+        CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         RequireBodyType(resourceType, resource);
         FhirModel.RequireValidId(id);
@@ -79,13 +90,14 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         }
 
         WriteValidation.Require(validator, resource);
+        StampSite(resource, site);
         var tokens = _indexer.Extract(resource);
-        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion)),
+        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion, site)),
             cancellationToken);
     }
 
     public Task<WriteResult> ConditionalUpdateAsync(string resourceType, Resource resource, SearchQuery condition,
-        int? ifMatchVersion, CancellationToken cancellationToken, AuditTrail? audit = null)
+        int? ifMatchVersion, CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         RequireBodyType(resourceType, resource);
         if (resource.Id is { Length: > 0 } bodyId)
@@ -94,19 +106,20 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         }
 
         WriteValidation.Require(validator, resource);
+        StampSite(resource, site);
         var tokens = _indexer.Extract(resource);
-        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion)),
+        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion, site)),
             cancellationToken);
     }
 
     public Task<StoredResource?> DeleteAsync(string resourceType, string id, int? ifMatchVersion, CancellationToken cancellationToken,
-        AuditTrail? audit = null)
+        AuditTrail? audit = null, string? site = null)
     {
         FhirModel.RequireResourceType(resourceType);
         FhirModel.RequireValidId(id);
         return store.WriteAsync(session =>
         {
-            var tombstone = ResourceWriter.Delete(session, resourceType, id, ifMatchVersion);
+            var tombstone = ResourceWriter.Delete(session, resourceType, id, ifMatchVersion, site);
             if (audit is not null)
             {
                 audit.Touched(tombstone?.VersionedReference ?? $"{resourceType}/{id}");
@@ -115,6 +128,15 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
 
             return tombstone;
         }, cancellationToken);
+    }
+
+    /// <summary>A hospital's writes carry its site tag, set before index extraction so that _tag finds it.</summary>
+    private static void StampSite(Resource resource, string? site)
+    {
+        if (site is not null)
+        {
+            Sites.Stamp(resource, site);
+        }
     }
 
     /// <summary>Writes the request's AuditEvent in the same unit of work as the change it records.</summary>
@@ -139,7 +161,8 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         if (query.Id is not null)
         {
             FhirModel.RequireValidId(query.Id);
-            if (await store.ReadCurrentAsync(query.ResourceType!, query.Id, cancellationToken) is null)
+            if (await store.ReadCurrentAsync(query.ResourceType!, query.Id, cancellationToken) is not { } current
+                || !Sites.Visible(query.Site, current.Site))
             {
                 throw FhirException.NotFound($"{query.ResourceType}/{query.Id} is not known.");
             }

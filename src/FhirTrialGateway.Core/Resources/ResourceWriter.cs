@@ -17,22 +17,22 @@ public static class ResourceWriter
     /// passes the id it assigned in advance so that references to the entry can be rewritten before writing.
     /// </summary>
     public static WriteResult Create(IWriteSession session, Resource resource, SearchIndexRows tokens,
-        string? assignedId = null)
+        string? assignedId = null, string? site = null)
     {
         var id = assignedId ?? NewId();
-        var stored = Append(session, resource, id, VersionMethod.Create, previousVersion: 0, tokens);
+        var stored = Append(session, resource, id, VersionMethod.Create, previousVersion: 0, tokens, Sites.Of(resource, site));
         return new WriteResult(stored, resource, WriteKind.Created);
     }
 
     /// <summary>Create unless the <paramref name="condition"/> matches: one match is returned untouched, several are 412.</summary>
     public static WriteResult ConditionalCreate(IWriteSession session, Resource resource, SearchIndexRows tokens,
-        SearchQuery condition)
+        SearchQuery condition, string? site = null)
     {
-        var matches = session.FindIds(condition, limit: 2);
+        var matches = session.FindIds(condition with { Site = site }, limit: 2);
         switch (matches.Count)
         {
             case 0:
-                return Create(session, resource, tokens);
+                return Create(session, resource, tokens, site: site);
             case 1:
                 var existing = session.ReadCurrent(resource.TypeName, matches[0])
                                ?? throw new InvalidOperationException("A matched resource has no current version.");
@@ -46,11 +46,24 @@ public static class ResourceWriter
     /// <summary>
     /// Update (or create with a client-chosen id). <paramref name="ifMatchVersion"/> enforces optimistic locking.
     /// An update that changes nothing but meta.versionId/lastUpdated keeps the current version (idempotent retries).
+    /// A caller bound to a site finds another site's resource absent (404), so nothing about it leaks.
     /// </summary>
     public static WriteResult Update(IWriteSession session, Resource resource, string id, SearchIndexRows tokens,
-        int? ifMatchVersion)
+        int? ifMatchVersion, string? site = null)
     {
         var current = session.ReadCurrent(resource.TypeName, id);
+        if (current is not null && !Sites.Visible(site, current.Site))
+        {
+            throw FhirException.NotFound($"{resource.TypeName}/{id} is not known.");
+        }
+
+        // A resource stays with the site it was created at.
+        var owner = current?.Site ?? Sites.Of(resource, site);
+        if (owner is not null)
+        {
+            Sites.Stamp(resource, owner);
+        }
+
         if (ifMatchVersion is { } expected && (current is null || current.IsDeleted || current.Version != expected))
         {
             var actual = current is null || current.IsDeleted ? "it does not exist" : $"the current version is {current.Version}";
@@ -65,15 +78,15 @@ public static class ResourceWriter
 
         var kind = current is null || current.IsDeleted ? WriteKind.Created : WriteKind.Updated;
         var method = kind == WriteKind.Created ? VersionMethod.Create : VersionMethod.Update;
-        var stored = Append(session, resource, id, method, current?.Version ?? 0, tokens);
+        var stored = Append(session, resource, id, method, current?.Version ?? 0, tokens, owner);
         return new WriteResult(stored, resource, kind);
     }
 
     /// <summary>Conditional update: no match creates, one match updates it, several are 412.</summary>
     public static WriteResult ConditionalUpdate(IWriteSession session, Resource resource, SearchIndexRows tokens,
-        SearchQuery condition, int? ifMatchVersion)
+        SearchQuery condition, int? ifMatchVersion, string? site = null)
     {
-        var matches = session.FindIds(condition, limit: 2);
+        var matches = session.FindIds(condition with { Site = site }, limit: 2);
         switch (matches.Count)
         {
             case 0:
@@ -83,8 +96,8 @@ public static class ResourceWriter
                 }
 
                 return resource.Id is { Length: > 0 } clientId
-                    ? Update(session, resource, clientId, tokens, null)
-                    : Create(session, resource, tokens);
+                    ? Update(session, resource, clientId, tokens, null, site)
+                    : Create(session, resource, tokens, site: site);
             case 1:
                 if (resource.Id is { Length: > 0 } bodyId && bodyId != matches[0])
                 {
@@ -92,7 +105,7 @@ public static class ResourceWriter
                         $"The body's id '{bodyId}' differs from the id of the matching resource '{matches[0]}'.", $"{resource.TypeName}.id");
                 }
 
-                return Update(session, resource, matches[0], tokens, ifMatchVersion);
+                return Update(session, resource, matches[0], tokens, ifMatchVersion, site);
             default:
                 throw FhirException.PreconditionFailed(
                     $"The condition matches more than one {condition.ResourceType}; nothing was updated.");
@@ -100,9 +113,15 @@ public static class ResourceWriter
     }
 
     /// <summary>Deletes by writing a tombstone version. Deleting what is absent or already deleted changes nothing.</summary>
-    public static StoredResource? Delete(IWriteSession session, string resourceType, string id, int? ifMatchVersion)
+    public static StoredResource? Delete(IWriteSession session, string resourceType, string id, int? ifMatchVersion,
+        string? site = null)
     {
         var current = session.ReadCurrent(resourceType, id);
+        if (current is not null && !Sites.Visible(site, current.Site))
+        {
+            current = null; // another site's resource is absent for this caller
+        }
+
         if (ifMatchVersion is { } expected && (current is null || current.IsDeleted || current.Version != expected))
         {
             throw FhirException.PreconditionFailed($"If-Match expected version {expected} of {resourceType}/{id}, which is not current.");
@@ -113,13 +132,14 @@ public static class ResourceWriter
             return current;
         }
 
-        var version = new NewVersion(resourceType, id, current.Version + 1, session.Now, VersionMethod.Delete, null, SearchIndexRows.Empty);
+        var version = new NewVersion(resourceType, id, current.Version + 1, session.Now, VersionMethod.Delete, null, SearchIndexRows.Empty,
+            current.Site);
         var sequence = session.Append(version);
-        return new StoredResource(resourceType, id, version.Version, version.LastUpdated, VersionMethod.Delete, null, sequence);
+        return new StoredResource(resourceType, id, version.Version, version.LastUpdated, VersionMethod.Delete, null, sequence, current.Site);
     }
 
     private static StoredResource Append(IWriteSession session, Resource resource, string id, VersionMethod method,
-        int previousVersion, SearchIndexRows tokens)
+        int previousVersion, SearchIndexRows tokens, string? site)
     {
         var version = previousVersion + 1;
         var now = session.Now;
@@ -128,8 +148,8 @@ public static class ResourceWriter
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = now;
         var json = ResourceSerializer.SerializeJson(resource);
-        var sequence = session.Append(new NewVersion(resource.TypeName, id, version, now, method, json, tokens));
-        return new StoredResource(resource.TypeName, id, version, now, method, json, sequence);
+        var sequence = session.Append(new NewVersion(resource.TypeName, id, version, now, method, json, tokens, site));
+        return new StoredResource(resource.TypeName, id, version, now, method, json, sequence, site);
     }
 
     private static bool IsSameContent(Resource resource, string id, StoredResource current, byte[] currentJson)

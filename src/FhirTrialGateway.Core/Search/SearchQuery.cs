@@ -23,6 +23,9 @@ public sealed record SearchQuery(string? ResourceType, IReadOnlyList<SearchClaus
 
     public IReadOnlyList<IncludeSpec> Includes { get; init; } = [];
 
+    /// <summary>When set, only resources of this site match (a hospital client sees its own site's data only).</summary>
+    public string? Site { get; init; }
+
     /// <summary>System level: <c>_type</c>.</summary>
     public IReadOnlyList<string> Types { get; init; } = [];
 

@@ -57,7 +57,8 @@ public sealed record NewVersion(
     DateTimeOffset LastUpdated,
     VersionMethod Method,
     byte[]? Json,
-    SearchIndexRows Index);
+    SearchIndexRows Index,
+    string? Site = null);
 
 /// <summary>
 /// The search index rows of one resource version, one list per parameter type (one table each in the store).
@@ -117,12 +118,14 @@ public readonly record struct UriIndexEntry(string Parameter, string Uri);
 public readonly record struct CompositeIndexEntry(
     string Parameter, string? System1, string Code1, string? System2, string? Code2, double? Low2, double? High2, string? Text2);
 
+/// <summary>History to page through; <see cref="Site"/>, when set, keeps only that site's versions.</summary>
 public sealed record HistoryQuery(
     string? ResourceType,
     string? Id,
     DateTimeOffset? Since,
     int Count,
-    long? BeforeSequence);
+    long? BeforeSequence,
+    string? Site = null);
 
 /// <summary>Newest first. <see cref="NextBeforeSequence"/> is the cursor of the next page, or null at the end.</summary>
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Versions, long? NextBeforeSequence, long? Total);

@@ -11,7 +11,8 @@ public sealed record StoredResource(
     DateTimeOffset LastUpdated,
     VersionMethod Method,
     byte[]? Json,
-    long Sequence)
+    long Sequence,
+    string? Site = null)
 {
     public bool IsDeleted => Method == VersionMethod.Delete;
 

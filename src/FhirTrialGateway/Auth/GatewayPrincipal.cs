@@ -21,6 +21,9 @@ public sealed record GatewayPrincipal(string ClientId, ClientRole Role, string? 
 
     public bool Allows(string resourceType, Interaction interaction) => Scopes.Allows(resourceType, interaction);
 
+    /// <summary>The site whose data this caller is confined to: a hospital's site; null (every site) for sponsors and admins.</summary>
+    public string? DataSite => Role == ClientRole.Hospital ? Site : null;
+
     /// <summary>
     /// Reads the principal from validated token claims: client_id (else azp, else sub), scope (space-separated; also
     /// scp as Entra ID writes it), role (also roles) and site. Scopes that are not SMART system scopes (openid ...) are
@@ -62,6 +65,9 @@ public sealed record GatewayPrincipal(string ClientId, ClientRole Role, string? 
 
 public static class GatewayPrincipalExtensions
 {
+    /// <summary>The caller's data site (see <see cref="GatewayPrincipal.DataSite"/>); null in development mode.</summary>
+    public static string? DataSite(this HttpContext context) => context.GetGatewayPrincipal()?.DataSite;
+
     private static readonly object ItemKey = new();
 
     /// <summary>

@@ -117,7 +117,7 @@ public static class GatewayApp
     {
         fhir.MapGet("/metadata", (HttpContext context, AuthOptions auth) =>
             FhirResponse.Of(StatusCodes.Status200OK,
-                CapabilityStatementFactory.Create(FhirRequestContext.BaseUrl(context), auth.Enabled),
+                CapabilityStatementFactory.Create(FhirRequestContext.BaseUrl(context), auth.Enabled ? SmartUrls.TokenUrl(context, auth) : null),
                 summary: ResourceEndpoints.Summary(context), elements: ResourceEndpoints.Elements(context)));
     }
 }

@@ -35,7 +35,7 @@ internal static class BundleEndpoints
 
                 ScopeAuthorization.Require(principal, entry.ResourceType, Needs(entry));
             },
-            context.RequestAborted, AuditMiddleware.Of(context));
+            context.RequestAborted, AuditMiddleware.Of(context), principal.DataSite);
         return FhirResponse.Of(StatusCodes.Status200OK, response);
     }
 

@@ -11,7 +11,7 @@ namespace FhirTrialGateway.Http;
 /// </summary>
 internal static class CapabilityStatementFactory
 {
-    public static CapabilityStatement Create(string baseUrl, bool authenticationEnabled)
+    public static CapabilityStatement Create(string baseUrl, string? tokenUrl)
     {
         var version = typeof(CapabilityStatementFactory).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.1.0";
         var statement = new CapabilityStatement
@@ -41,12 +41,19 @@ internal static class CapabilityStatementFactory
             ],
         };
         AddSystemSearch(rest);
-        if (authenticationEnabled)
+        if (tokenUrl is not null)
         {
+            // SMART App Launch's way to declare the service: the SMART-on-FHIR service code and the oauth-uris
+            // extension with the token endpoint (discovery: .well-known/smart-configuration).
             rest.Security = new CapabilityStatement.SecurityComponent
             {
-                Description = "Every interaction except metadata needs an OAuth 2.0 bearer token (JWT).",
+                Service = [new CodeableConcept("http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR", "SMART-on-FHIR")],
+                Description = "SMART Backend Services (client_credentials with a signed JWT assertion); every interaction except " +
+                              "metadata and discovery needs a bearer token with system scopes.",
             };
+            var oauth = new Extension { Url = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris" };
+            oauth.Extension.Add(new Extension("token", new FhirUri(tokenUrl)));
+            rest.Security.Extension.Add(oauth);
         }
 
         foreach (var type in FhirModel.ResourceTypes.Order(StringComparer.Ordinal))

@@ -30,7 +30,7 @@ internal static class ResourceEndpoints
         ScopeAuthorization.Require(context, type, string.IsNullOrWhiteSpace(ifNoneExist) ? Interaction.Create : Interaction.Create | Interaction.Search);
         var resource = await FhirRequestContext.ReadResourceAsync(request);
         var condition = string.IsNullOrWhiteSpace(ifNoneExist) ? null : SearchRequestParser.ParseCondition(type, ifNoneExist);
-        var result = await service.CreateAsync(type, resource, condition, context.RequestAborted, AuditMiddleware.Of(context));
+        var result = await service.CreateAsync(type, resource, condition, context.RequestAborted, AuditMiddleware.Of(context), context.DataSite());
         return WriteAnswer(context, result);
     }
 
@@ -41,7 +41,7 @@ internal static class ResourceEndpoints
         ScopeAuthorization.Require(context, type, Interaction.Update);
         var resource = await FhirRequestContext.ReadResourceAsync(context.Request);
         var result = await service.UpdateAsync(type, id, resource, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted,
-            AuditMiddleware.Of(context));
+            AuditMiddleware.Of(context), context.DataSite());
         return WriteAnswer(context, result);
     }
 
@@ -59,14 +59,14 @@ internal static class ResourceEndpoints
         var condition = SearchRequestParser.ParseCondition(type, request.QueryString.Value!);
         var resource = await FhirRequestContext.ReadResourceAsync(request);
         var result = await service.ConditionalUpdateAsync(type, resource, condition, FhirRequestContext.IfMatchVersion(request),
-            context.RequestAborted, AuditMiddleware.Of(context));
+            context.RequestAborted, AuditMiddleware.Of(context), context.DataSite());
         return WriteAnswer(context, result);
     }
 
     private static async Task<IResult> Read(string type, string id, HttpContext context, ResourceService service)
     {
         RequireRead(context, type);
-        var stored = await service.ReadAsync(type, id, context.RequestAborted);
+        var stored = await service.ReadAsync(type, id, context.RequestAborted, context.DataSite());
         AuditMiddleware.Of(context)?.Touched(stored.VersionedReference);
         return NotModified(context, stored) ?? FhirResponse.Resource(StatusCodes.Status200OK, stored,
             summary: Summary(context), elements: Elements(context));
@@ -75,7 +75,7 @@ internal static class ResourceEndpoints
     private static async Task<IResult> VRead(string type, string id, string versionId, HttpContext context, ResourceService service)
     {
         RequireRead(context, type);
-        var stored = await service.VReadAsync(type, id, versionId, context.RequestAborted);
+        var stored = await service.VReadAsync(type, id, versionId, context.RequestAborted, context.DataSite());
         AuditMiddleware.Of(context)?.Touched(stored.VersionedReference);
         return NotModified(context, stored) ?? FhirResponse.Resource(StatusCodes.Status200OK, stored,
             summary: Summary(context), elements: Elements(context));
@@ -87,7 +87,7 @@ internal static class ResourceEndpoints
         AuditAccess.RefuseWrite(type);
         ScopeAuthorization.Require(context, type, Interaction.Delete);
         var tombstone = await service.DeleteAsync(type, id, FhirRequestContext.IfMatchVersion(context.Request), context.RequestAborted,
-            AuditMiddleware.Of(context));
+            AuditMiddleware.Of(context), context.DataSite());
         if (FhirRequestContext.Return(context.Request) == ReturnPreference.OperationOutcome)
         {
             var message = tombstone is null ? $"{type}/{id} did not exist; nothing to delete." : $"{type}/{id} is deleted.";

@@ -80,11 +80,13 @@ internal static class SearchAndHistoryEndpoints
         }
 
         var principal = AuthorizeSearch(context, type, request.Query.Types);
+        var site = principal.DataSite;
+        request = request with { Query = request.Query with { Site = site } };
         var page = await service.SearchAsync(request.Query, context.RequestAborted);
         // Included resources are answered only where the token may read their type (and AuditEvents only to admins).
         page = page with
         {
-            Included = [.. page.Included.Where(r => principal.Allows(r.ResourceType, Interaction.Read)
+            Included = [.. page.Included.Where(r => principal.Allows(r.ResourceType, Interaction.Read) && Sites.Visible(site, r.Site)
                                                   && (r.ResourceType != AuditAccess.AuditEventType || principal.Role == ClientRole.Admin))],
         };
         var bundle = ResultBundles.Searchset(request, page, baseUrl, path ?? type ?? "");
@@ -133,7 +135,7 @@ internal static class SearchAndHistoryEndpoints
             }
         }
 
-        var page = await service.HistoryAsync(new HistoryQuery(type, id, since, count, cursor), context.RequestAborted);
+        var page = await service.HistoryAsync(new HistoryQuery(type, id, since, count, cursor, context.DataSite()), context.RequestAborted);
         var baseUrl = FhirRequestContext.BaseUrl(context);
         var path = string.Join('/', new[] { type, id }.Where(p => p is not null)) is { Length: > 0 } p ? $"/{p}" : "";
         var self = $"{baseUrl}{path}/_history?_count={count}"

@@ -59,7 +59,7 @@ internal static class ValidateOperation
     {
         FhirModel.RequireResourceType(type);
         ScopeAuthorization.Require(context, type, Interaction.Read);
-        var stored = await resources.ReadAsync(type, id, context.RequestAborted);
+        var stored = await resources.ReadAsync(type, id, context.RequestAborted, context.DataSite());
         return Answer(Validate(validator, ResourceSerializer.ParseStored(stored.Json!), QueryProfiles(context)));
     }
 

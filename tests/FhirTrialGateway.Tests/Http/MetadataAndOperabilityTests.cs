@@ -93,6 +93,10 @@ public sealed class DefaultSecurityTests : GatewayTest
         forged.Headers.Authorization = new("Bearer", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
         (await Http.SendAsync(forged)).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
 
-        (await Http.GetAsync("fhir/metadata")).StatusCode.Should().Be(HttpStatusCode.OK);
+        var metadata = await Http.GetAsync("fhir/metadata");
+        metadata.StatusCode.Should().Be(HttpStatusCode.OK);
+        var security = (await TestData.ReadAsync<CapabilityStatement>(metadata)).Rest.Single().Security;
+        security.Service.Single().Coding.Single().Code.Should().Be("SMART-on-FHIR");
+        security.Extension.Single().Extension.Single(e => e.Url == "token").Value.ToString().Should().EndWith("/auth/token");
     }
 }
