@@ -27,7 +27,15 @@ search.SetAction((parse, _) => SearchBenchmark.RunAsync(parse.GetValue(searchRes
 var securitySeconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 8 };
 var security = new Command("security", "Create and read with authentication, scopes and audit on, against development mode, in one run.") { clients, securitySeconds };
 security.SetAction((parse, _) => SecurityBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(securitySeconds))));
-var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search, security };
+var validationProfiles = new Option<string>("--profiles") { Description = "The trial package folder.", DefaultValueFactory = _ => "profiles" };
+var validationSeconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 8 };
+var validation = new Command("validation", "Validator cold start, throughput on 1 and all cores, and the cost of validation on write.")
+{
+    validationProfiles, clients, validationSeconds,
+};
+validation.SetAction((parse, _) => ValidationBenchmark.RunAsync(Path.GetFullPath(parse.GetValue(validationProfiles)!), parse.GetValue(clients),
+    TimeSpan.FromSeconds(parse.GetValue(validationSeconds))));
+var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search, security, validation };
 return await root.Parse(args).InvokeAsync();
 
 internal static class MicroBenchmark

@@ -21,7 +21,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IResourceStore store
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if (!path.StartsWithSegments("/fhir") && !path.StartsWithSegments("/auth/token"))
+        if (!path.StartsWithSegments("/fhir") && !path.StartsWithSegments("/auth/token") && !path.StartsWithSegments("/admin"))
         {
             await next(context);
             return;

@@ -101,6 +101,7 @@ public static class GatewayApp
 
         app.MapGroup("/fhir").MapMetadata();
         app.MapSmartEndpoints(auth);
+        app.MapClientAdminEndpoints(auth);
         var api = app.MapGroup("/fhir").RequireGatewayRateLimit();
         if (auth.Enabled)
         {
