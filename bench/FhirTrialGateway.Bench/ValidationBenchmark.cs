@@ -6,6 +6,8 @@ using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Validation;
 using Hl7.Fhir.Model;
 
+using Task = System.Threading.Tasks.Task;
+
 namespace FhirTrialGateway.Bench;
 
 /// <summary>
@@ -67,7 +69,7 @@ internal static class ValidationBenchmark
     {
         var withClaim = File.ReadAllBytes(example);
         var resource = ResourceSerializer.Parse(withClaim, FhirFormat.Json);
-        resource.Meta.Profile = [];
+        resource.Meta!.Profile = [];
         var withoutClaim = ResourceSerializer.SerializeJson(resource);
         await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", "Validation:WarmOnStart=false", $"Validation:ProfilesPath={profiles}"]);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = gateway.BaseUri };
