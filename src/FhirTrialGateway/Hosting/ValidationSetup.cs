@@ -13,6 +13,13 @@ internal static class ValidationSetup
 {
     public static void AddGatewayValidation(this WebApplicationBuilder builder)
     {
+        // The Firely validator is synchronous and the ProfileValidator lets one validation per core run at a time:
+        // requests waiting for their turn hold a thread-pool thread. With the pool's default minimum (the core count)
+        // a burst of concurrent validated writes starves it (measured: 7 creates/s at 16 clients); a higher minimum
+        // lets waiting requests queue without stalling the rest of the server.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
+
         var options = builder.Configuration.GetSection(ValidationOptions.SectionName).Get<ValidationOptions>() ?? new ValidationOptions();
         builder.Services.AddSingleton(options);
         // TryAdd: a host (or a test) may supply an already warmed validator.
