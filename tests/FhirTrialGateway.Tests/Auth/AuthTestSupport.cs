@@ -120,3 +120,34 @@ public static class TokenRequests
         return request;
     }
 }
+
+/// <summary>A registered test client talking to the gateway with a real token: get one, then send FHIR requests with it.</summary>
+public static class AuthorizedCalls
+{
+    public static async Task<string> TokenAsync(HttpClient http, Uri gatewayBase, TestClientKey key, string client, string scope)
+    {
+        var assertion = new AssertionSpec { ClientId = client, Audience = new Uri(gatewayBase, "auth/token").ToString() }
+            .Sign(key.SecurityKey, key.Algorithm);
+        var (status, body) = await TokenRequests.PostAsync(http, TokenRequests.Form(assertion, scope));
+        status.Should().Be(200, body.ToString());
+        return body.GetProperty("access_token").GetString()!;
+    }
+
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, string token, HttpMethod method, string path,
+        Hl7.Fhir.Model.Resource? body = null, string? ifNoneExist = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null)
+        {
+            request.Content = Infrastructure.TestGateway.Json(Infrastructure.TestData.ToJson(body));
+        }
+
+        if (ifNoneExist is not null)
+        {
+            request.Headers.Add("If-None-Exist", ifNoneExist);
+        }
+
+        return await http.SendAsync(request);
+    }
+}

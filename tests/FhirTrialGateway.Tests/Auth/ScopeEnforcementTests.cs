@@ -23,26 +23,11 @@ public sealed class ScopeEnforcementTests : GatewayTest
         "Auth:Clients:1:Scopes:0=system/*.*", $"Auth:Clients:1:Jwks={Key.PublicJwks}",
     ];
 
-    private async Task<string> TokenAsync(string client, string scope)
-    {
-        var assertion = new AssertionSpec { ClientId = client, Audience = new Uri(Gateway.BaseUri, "auth/token").ToString() }
-            .Sign(Key.SecurityKey, Key.Algorithm);
-        var (status, body) = await TokenRequests.PostAsync(Http, TokenRequests.Form(assertion, scope));
-        status.Should().Be(200, body.ToString());
-        return body.GetProperty("access_token").GetString()!;
-    }
+    private Task<string> TokenAsync(string client, string scope = "system/*.cruds") =>
+        AuthorizedCalls.TokenAsync(Http, Gateway.BaseUri, Key, client, scope);
 
-    private async Task<HttpResponseMessage> Send(string token, HttpMethod method, string path, Resource? body = null)
-    {
-        var request = new HttpRequestMessage(method, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (body is not null)
-        {
-            request.Content = TestGateway.Json(TestData.ToJson(body));
-        }
-
-        return await Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> Send(string token, HttpMethod method, string path, Resource? body = null, string? ifNoneExist = null) =>
+        AuthorizedCalls.SendAsync(Http, token, method, path, body, ifNoneExist);
 
     private async Task<string> CreateObservationAsync()
     {
@@ -155,11 +140,6 @@ public sealed class ScopeEnforcementTests : GatewayTest
         return observation;
     }
 
-    private async Task<HttpResponseMessage> ConditionalCreate(string token, Observation observation)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "fhir/Observation") { Content = TestGateway.Json(TestData.ToJson(observation)) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Add("If-None-Exist", "identifier=urn:trial:obs|scoped-1");
-        return await Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> ConditionalCreate(string token, Observation observation) =>
+        Send(token, HttpMethod.Post, "fhir/Observation", observation, "identifier=urn:trial:obs|scoped-1");
 }

@@ -26,31 +26,11 @@ public sealed class SiteIsolationTests : GatewayTest
         "Auth:Clients:2:Scopes:0=system/*.rs", $"Auth:Clients:2:Jwks={Key.PublicJwks}",
     ];
 
-    private async Task<string> TokenAsync(string client, string scope = "system/*.cruds")
-    {
-        var assertion = new AssertionSpec { ClientId = client, Audience = new Uri(Gateway.BaseUri, "auth/token").ToString() }
-            .Sign(Key.SecurityKey, Key.Algorithm);
-        var (status, body) = await TokenRequests.PostAsync(Http, TokenRequests.Form(assertion, scope));
-        status.Should().Be(200, body.ToString());
-        return body.GetProperty("access_token").GetString()!;
-    }
+    private Task<string> TokenAsync(string client, string scope = "system/*.cruds") =>
+        AuthorizedCalls.TokenAsync(Http, Gateway.BaseUri, Key, client, scope);
 
-    private async Task<HttpResponseMessage> Send(string token, HttpMethod method, string path, Resource? body = null, string? ifNoneExist = null)
-    {
-        var request = new HttpRequestMessage(method, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        if (body is not null)
-        {
-            request.Content = TestGateway.Json(TestData.ToJson(body));
-        }
-
-        if (ifNoneExist is not null)
-        {
-            request.Headers.Add("If-None-Exist", ifNoneExist);
-        }
-
-        return await Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> Send(string token, HttpMethod method, string path, Resource? body = null, string? ifNoneExist = null) =>
+        AuthorizedCalls.SendAsync(Http, token, method, path, body, ifNoneExist);
 
     [Fact]
     public async Task Hospitals_see_only_their_own_site_and_sponsors_see_all()
