@@ -4,7 +4,12 @@ using Hl7.Fhir.Model;
 
 namespace FhirTrialGateway.Tests.Bundles;
 
+/// <summary>Runs alone: it measures the test process's retained memory, which other tests running beside it would move.</summary>
+[CollectionDefinition(nameof(MemoryMeasurement), DisableParallelization = true)]
+public sealed class MemoryMeasurement;
+
 /// <summary>Large transactions complete, and memory does not grow with the number of bundles already processed.</summary>
+[Collection(nameof(MemoryMeasurement))]
 public sealed class LargeTransactionTests : GatewayTest
 {
     private static Bundle Observations(int count, string batch)
@@ -41,7 +46,7 @@ public sealed class LargeTransactionTests : GatewayTest
         (await TestData.ReadAsync<Bundle>(await Http.GetAsync("fhir/Observation?_summary=count"))).Total.Should().Be(9_999);
 
         var retained = new List<long>();
-        for (var round = 0; round < 4; round++)
+        for (var round = 0; round < 7; round++)
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "fhir") { Content = TestGateway.Json(TestData.ToJson(Observations(2_000, $"r{round}"))) };
             request.Headers.Add("Prefer", "return=minimal");
@@ -50,6 +55,8 @@ public sealed class LargeTransactionTests : GatewayTest
         }
 
         // The server runs in this process: what survives a full collection after each bundle must not keep growing.
-        (retained[^1] - retained[0]).Should().BeLessThan(32L * 1024 * 1024, $"retained memory after each bundle: {string.Join(", ", retained)}");
+        // The first rounds fill caches (connection pool, SDK metadata, compiled queries); a leak would keep growing
+        // by about the size of a bundle (some MB) every round after that.
+        (retained[^1] - retained[3]).Should().BeLessThan(16L * 1024 * 1024, $"retained memory after each bundle: {string.Join(", ", retained)}");
     }
 }
