@@ -87,7 +87,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
             Sites.Stamp(resource, site);
         }
 
-        var tokens = SearchIndexer.Instance.ExtractTokens(resource);
+        var tokens = SearchIndexer.Instance.Extract(resource);
         if (entry.Method == Bundle.HTTPVerb.POST)
         {
             return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site));

@@ -54,11 +54,6 @@ public sealed class SearchIndexer
         return rows;
     }
 
-    /// <summary>The first name of <see cref="Extract"/> (when only tokens were indexed), kept for its callers: all the rows.</summary>
-    public SearchIndexRows ExtractTokens(Resource resource) => Extract(resource);
-
-    internal static string NarrowToType(string expression, string resourceType) => SearchParameters.NarrowToType(expression, resourceType);
-
     private static void Add(SearchParameterInfo parameter, Base value, SearchIndexRows rows)
     {
         var name = parameter.Name;

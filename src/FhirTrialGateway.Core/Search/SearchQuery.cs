@@ -28,9 +28,6 @@ public sealed record SearchQuery(string? ResourceType, IReadOnlyList<SearchClaus
 
     /// <summary>System level: <c>_type</c>.</summary>
     public IReadOnlyList<string> Types { get; init; } = [];
-
-    /// <summary>Kept for callers of the token-only model: whether a total is wanted.</summary>
-    public bool IncludeTotal => Total != TotalMode.None;
 }
 
 public enum TotalMode

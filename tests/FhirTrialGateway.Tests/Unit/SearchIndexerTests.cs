@@ -35,5 +35,5 @@ public sealed class SearchExpressionNarrowingTests
     [InlineData("(ActivityDefinition.useContext.value as CodeableConcept) | (Observation.code)", "Observation", "(Observation.code)")]
     [InlineData("Resource.id", "Observation", "Resource.id")]
     public void Shared_unions_keep_only_the_branches_of_the_type(string expression, string type, string expected) =>
-        SearchIndexer.NarrowToType(expression, type).Should().Be(expected);
+        SearchParameters.NarrowToType(expression, type).Should().Be(expected);
 }

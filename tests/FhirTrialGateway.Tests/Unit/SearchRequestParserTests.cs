@@ -31,8 +31,8 @@ public sealed class SearchRequestParserTests
         Parse("_count=5000").Query.Count.Should().Be(200);
         var count = Parse("_summary=count");
         count.Query.Count.Should().Be(0);
-        count.Query.IncludeTotal.Should().BeTrue();
-        Parse("_total=none").Query.IncludeTotal.Should().BeFalse();
+        count.Query.Total.Should().NotBe(TotalMode.None);
+        Parse("_total=none").Query.Total.Should().Be(TotalMode.None);
     }
 
     [Fact]
