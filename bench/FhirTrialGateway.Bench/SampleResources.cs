@@ -5,7 +5,12 @@ namespace FhirTrialGateway.Bench;
 /// <summary>The resources the benchmarks send: a typical trial Observation of about 1 KB.</summary>
 internal static class SampleResources
 {
-    public static Observation Observation(int subject, int n)
+    /// <param name="claimsProfile">
+    /// Whether meta.profile claims the trial's walking-distance profile. A claim makes the gateway validate the
+    /// resource on write (issue 6, measured by the validation benchmark); the core, bundle and search benchmarks
+    /// send unclaimed Observations so that they measure storage, indexing and HTTP, not the validator.
+    /// </param>
+    public static Observation Observation(int subject, int n, bool claimsProfile = false)
     {
         var observation = new Observation
         {
@@ -23,7 +28,11 @@ internal static class SampleResources
             Method = new CodeableConcept("http://snomed.info/sct", "252466004", "Treadmill test"),
             Note = [new Annotation { Text = new Markdown("Measured on a treadmill at 3.2 km/h, 0% grade; stopped at first calf pain.") }],
         };
-        observation.Meta = new Meta { Profile = ["https://fhirtrialgateway.org/fhir/epc-cli/StructureDefinition/walking-distance"] };
+        if (claimsProfile)
+        {
+            observation.Meta = new Meta { Profile = ["https://fhirtrialgateway.org/fhir/epc-cli/StructureDefinition/walking-distance"] };
+        }
+
         observation.Extension.Add(new Extension("http://hl7.org/fhir/StructureDefinition/workflow-researchStudy",
             new ResourceReference("ResearchStudy/epc-cli")));
         return observation;

@@ -39,6 +39,10 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         writeConnection.Open();
         Pragma(writeConnection, "PRAGMA journal_mode = WAL");
         Pragma(writeConnection, "PRAGMA synchronous = FULL");
+        // Every write unit runs in a savepoint, and SQLite copies each page a savepoint modifies into a statement
+        // sub-journal, a temporary file by default: in memory it halves the writer's time per create (measured with
+        // the micro benchmark: 249-281 us per Observation unit before, 133-147 us after).
+        Pragma(writeConnection, "PRAGMA temp_store = MEMORY");
         Pragma(writeConnection, $"PRAGMA busy_timeout = {options.BusyTimeoutSeconds * 1000}");
         SqliteSchema.Migrate(builder.ToString(), logger);
 
