@@ -7,16 +7,18 @@ namespace FhirTrialGateway.Storage.Sqlite;
 
 /// <summary>
 /// The single writer of the SQLite file. Units of work queue up; the writer thread takes every waiting unit
-/// (up to a limit), runs each inside its own savepoint of one transaction and commits once with
-/// synchronous=FULL. Callers are answered only after that commit, so an acknowledged write is durable, and one
-/// fsync is shared by the whole group. A unit that throws is rolled back to its savepoint alone; its batchmates
-/// still commit. Because there is one writer, a unit's checks and writes cannot interleave with another's.
+/// (up to a limit), runs each inside its own savepoint of one transaction and commits once. Callers are answered
+/// only after the <see cref="WalSyncer"/> has flushed that commit to disk, so an acknowledged write is durable, and
+/// one fsync is shared by every group committed while the previous one ran. A unit that throws is rolled back to its
+/// savepoint alone; its batchmates still commit. Because there is one writer, a unit's checks and writes cannot
+/// interleave with another's.
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
     private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
     private readonly SqliteWriteSession _session;
+    private readonly WalSyncer _syncer;
     private readonly int _maxPerCommit;
     private readonly ILogger _logger;
     private readonly Task _loop;
@@ -24,9 +26,10 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private readonly SqliteCommand _release;
     private readonly SqliteCommand _rollbackToSavepoint;
 
-    public GroupCommitWriter(SqliteConnection connection, int maxPerCommit, ILogger logger)
+    public GroupCommitWriter(SqliteConnection connection, WalSyncer syncer, int maxPerCommit, ILogger logger)
     {
         _connection = connection;
+        _syncer = syncer;
         _session = new SqliteWriteSession(connection);
         _maxPerCommit = Math.Max(1, maxPerCommit);
         _logger = logger;
@@ -52,6 +55,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop;
+        _syncer.Dispose();
         _session.Dispose();
         _savepoint.Dispose();
         _release.Dispose();
@@ -78,6 +82,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private void CommitBatch(List<WriteUnit> batch, List<WriteUnit> committed)
     {
         committed.Clear();
+        if (_syncer.Broken is { } broken)
+        {
+            batch.ForEach(unit => unit.Fail(broken));
+            return;
+        }
+
         SqliteTransaction? transaction = null;
         try
         {
@@ -108,14 +118,14 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             }
 
             transaction.Commit();
-            foreach (var unit in committed)
+            if (committed.Count > 0)
             {
-                unit.Complete();
+                _syncer.AfterNextSync(committed.Select(unit => (Action<Exception?>)unit.Settle).ToArray());
             }
         }
         catch (Exception ex)
         {
-            // Disk full, I/O error, or a failed commit: nothing of this batch is durable, so nobody is told otherwise.
+            // Disk full, I/O error, or a failed commit: nothing of this batch is stored, so nobody is told otherwise.
             _logger.LogError(ex, "A group commit of {UnitCount} writes failed; all were rolled back", batch.Count);
             try
             {
@@ -164,6 +174,19 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         public abstract void Fail(Exception error);
 
         public abstract void Cancel();
+
+        /// <summary>Answers the caller once the commit is on disk (or could not be made durable).</summary>
+        public void Settle(Exception? syncFailure)
+        {
+            if (syncFailure is null)
+            {
+                Complete();
+            }
+            else
+            {
+                Fail(syncFailure);
+            }
+        }
     }
 
     private sealed class WriteUnit<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken) : WriteUnit(cancellationToken)
