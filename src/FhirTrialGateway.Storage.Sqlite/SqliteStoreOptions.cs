@@ -9,6 +9,12 @@ public sealed class SqliteStoreOptions
     /// <summary>At most this many writes share one commit (group commit).</summary>
     public int MaxWritesPerCommit { get; set; } = 256;
 
+    /// <summary>
+    /// WAL size, in pages, at which the writer checkpoints and the WAL starts over (SQLite's wal_autocheckpoint).
+    /// A background checkpointer copies pages earlier, so this mostly bounds the WAL file's size.
+    /// </summary>
+    public int WalCheckpointPages { get; set; } = 4000;
+
     /// <summary>How long a reader waits on a locked database before failing.</summary>
     public int BusyTimeoutSeconds { get; set; } = 30;
 }

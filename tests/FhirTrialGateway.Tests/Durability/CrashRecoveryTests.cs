@@ -16,6 +16,8 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public CrashRecoveryTests() => Directory.CreateDirectory(_directory);
 
+    private int _acknowledgedCount;
+
     private string DatabasePath => Path.Combine(_directory, "gateway.db");
 
     /// <summary>What a writer was told: this version of this resource holds this value.</summary>
@@ -29,7 +31,12 @@ public sealed class CrashRecoveryTests : IDisposable
         {
             using var stop = new CancellationTokenSource();
             var writers = Enumerable.Range(0, 16).Select(w => Task.Run(() => WriteUntilStopped(gateway.Http, w, stop.Token))).ToArray();
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Kill once the load is real (on a busy machine the first requests can take seconds), at the latest after 60 s.
+            for (var waited = 0; Volatile.Read(ref _acknowledgedCount) < 300 && waited < 600; waited++)
+            {
+                await Task.Delay(100);
+            }
+
             gateway.Kill(); // mid-load: requests are in flight on every writer
             await stop.CancelAsync();
             acknowledged = new ConcurrentBag<Acknowledged>((await Task.WhenAll(writers)).SelectMany(x => x));
@@ -102,7 +109,7 @@ public sealed class CrashRecoveryTests : IDisposable
     }
 
     /// <summary>Creates, then updates with If-Match, recording only what the server acknowledged.</summary>
-    private static async Task<List<Acknowledged>> WriteUntilStopped(HttpClient http, int writer, CancellationToken stop)
+    private async Task<List<Acknowledged>> WriteUntilStopped(HttpClient http, int writer, CancellationToken stop)
     {
         var acknowledged = new List<Acknowledged>();
         var n = 0;
@@ -120,6 +127,7 @@ public sealed class CrashRecoveryTests : IDisposable
 
                 var stored = await TestData.ReadAsync<Observation>(created);
                 acknowledged.Add(new Acknowledged(stored.Id!, 1, value));
+                Interlocked.Increment(ref _acknowledgedCount);
 
                 ((Quantity)stored.Value!).Value = value + 0.5m;
                 var update = new HttpRequestMessage(HttpMethod.Put, $"fhir/Observation/{stored.Id}") { Content = TestGateway.Json(TestData.ToJson(stored)) };
