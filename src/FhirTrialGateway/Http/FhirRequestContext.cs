@@ -27,7 +27,9 @@ internal static class FhirRequestContext
     public static async Task<Resource> ReadResourceAsync(HttpRequest request, long limit)
     {
         var format = FhirMediaTypes.RequestFormat(request);
-        var overshoot = Math.Min(limit, DrainAllowance);
+        // Only counted, never buffered: draining costs time, not memory. (It used to be at most the limit itself, so a
+        // chunked body twice the limit was cut off mid-send and the client saw a broken pipe instead of the 413.)
+        var overshoot = DrainAllowance;
         if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             // Kestrel stops (and resets the connection) only well past the limit: a body a little too large is read

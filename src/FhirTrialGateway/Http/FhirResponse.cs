@@ -25,6 +25,8 @@ internal sealed class FhirResponse : IResult
 
     public Base? Body { get; private init; }
 
+    public StoredBundle? Bundle { get; private init; }
+
     public string? Location { get; private init; }
 
     public SummaryType Summary { get; private init; }
@@ -45,6 +47,10 @@ internal sealed class FhirResponse : IResult
         SummaryType summary = SummaryType.False, string[]? elements = null) =>
         new(status) { Body = body, Stored = stored, Location = location, Summary = summary, Elements = elements };
 
+    /// <summary>A searchset or history Bundle of stored resources.</summary>
+    public static FhirResponse Of(int status, StoredBundle bundle, SummaryType summary = SummaryType.False, string[]? elements = null) =>
+        new(status) { Bundle = bundle, Summary = summary, Elements = elements };
+
     /// <summary>False for answers that carry a stored resource's headers but not its body.</summary>
     public bool WritesStoredBody { get; private init; } = true;
 
@@ -64,7 +70,7 @@ internal sealed class FhirResponse : IResult
         }
 
         var body = Body;
-        if (body is null && (Stored?.Json is null || !WritesStoredBody))
+        if (body is null && Bundle is null && (Stored?.Json is null || !WritesStoredBody))
         {
             return;
         }
@@ -73,14 +79,19 @@ internal sealed class FhirResponse : IResult
         var format = FhirMediaTypes.ResponseFormat(request);
         var pretty = FhirMediaTypes.IsPretty(request);
         response.ContentType = FhirMediaTypes.ContentType(format);
+        var asStored = format == FhirFormat.Json && !pretty && Summary == SummaryType.False && Elements is null;
         byte[] bytes;
-        if (body is null && format == FhirFormat.Json && !pretty && Summary == SummaryType.False && Elements is null)
+        if (Bundle is not null && asStored)
+        {
+            bytes = Bundle.SpliceJson();
+        }
+        else if (body is null && Bundle is null && asStored)
         {
             bytes = Stored!.Json!;
         }
         else
         {
-            body ??= ResourceSerializer.ParseStored(Stored!.Json!);
+            body ??= Bundle?.Materialize() ?? ResourceSerializer.ParseStored(Stored!.Json!);
             bytes = ResourceSerializer.Serialize(body, format, pretty, Summary, Elements);
         }
 

@@ -12,9 +12,10 @@ internal static class ResultBundles
     /// The searchset: matches, then included resources, then an OperationOutcome for what was ignored. Links carry only
     /// the parameters that were applied, plus the keyset cursor and the snapshot that keep paging stable.
     /// </summary>
-    public static Bundle Searchset(SearchRequest request, SearchPage page, string baseUrl, string path)
+    public static StoredBundle Searchset(SearchRequest request, SearchPage page, string baseUrl, string path)
     {
         var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = page.Total is { } total ? (int)total : null };
+        var stored = new StoredBundle(bundle);
         var applied = request.Applied.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}").ToList();
         applied.Add($"_count={request.Query.Count}");
         var self = $"{baseUrl}/{path}?{string.Join('&', applied)}";
@@ -31,13 +32,13 @@ internal static class ResultBundles
             bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = Link(next) });
         }
 
-        foreach (var (stored, mode) in page.Matches.Select(m => (m, Bundle.SearchEntryMode.Match))
+        foreach (var (resource, mode) in page.Matches.Select(m => (m, Bundle.SearchEntryMode.Match))
                      .Concat(page.Included.Select(i => (i, Bundle.SearchEntryMode.Include))))
         {
             bundle.Entry.Add(new Bundle.EntryComponent
             {
-                FullUrl = $"{baseUrl}/{stored.ResourceType}/{stored.Id}",
-                Resource = ResourceSerializer.ParseStored(stored.Json!),
+                FullUrl = $"{baseUrl}/{resource.ResourceType}/{resource.Id}",
+                Resource = stored.Hold(resource.Json!),
                 Search = new Bundle.SearchComponent { Mode = mode },
             });
         }
@@ -67,12 +68,13 @@ internal static class ResultBundles
             });
         }
 
-        return bundle;
+        return stored;
     }
 
-    public static Bundle History(HistoryPage page, string selfUrl, string baseUrl)
+    public static StoredBundle History(HistoryPage page, string selfUrl, string baseUrl)
     {
         var bundle = new Bundle { Type = Bundle.BundleType.History, Total = page.Total is { } total ? (int)total : null };
+        var stored = new StoredBundle(bundle);
         bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = selfUrl });
         if (page.NextBeforeSequence is { } next)
         {
@@ -108,13 +110,13 @@ internal static class ResultBundles
             };
             if (version.Json is { } json)
             {
-                entry.Resource = ResourceSerializer.ParseStored(json);
+                entry.Resource = stored.Hold(json);
             }
 
             bundle.Entry.Add(entry);
         }
 
-        return bundle;
+        return stored;
     }
 
     private static OperationOutcome.IssueComponent Warning(OperationOutcome.IssueType code, string diagnostics) => new()
