@@ -55,6 +55,8 @@ internal static class MicroBenchmark
         var rows = FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(resource);
         Console.WriteLine($"index rows of the Observation: tokens {rows.Tokens.Count}, strings {rows.Strings.Count}, dates {rows.Dates.Count}, " +
                           $"numbers {rows.Numbers.Count}, quantities {rows.Quantities.Count}, references {rows.References.Count}, uris {rows.Uris.Count}, composites {rows.Composites.Count}");
+        var auditRows = FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(auditEvent);
+        Console.WriteLine($"index rows of a create's AuditEvent: {auditRows.Count} ({string.Join(", ", auditRows.Tokens.Select(t => t.Parameter).Concat(auditRows.Strings.Select(t => t.Parameter)).Concat(auditRows.References.Select(t => t.Parameter)).Concat(auditRows.Dates.Select(t => t.Parameter)).Concat(auditRows.Uris.Select(t => t.Parameter)))})");
         foreach (var (name, work) in new (string, Action)[]
                  {
                      ("parse", () => ResourceSerializer.Parse(json, FhirFormat.Json)),

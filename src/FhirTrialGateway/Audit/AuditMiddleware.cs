@@ -10,9 +10,10 @@ namespace FhirTrialGateway.Audit;
 /// <summary>
 /// Gives every FHIR API and token request an <see cref="AuditTrail"/>. Writes record their AuditEvent inside the
 /// unit of work of the change (ResourceService, BundleService); for every other request (reads, searches, refused
-/// and failed requests) the event is queued to the store when the request ends, without holding up the response.
+/// and failed requests) the event goes to the <see cref="AuditQueue"/> when the request ends, without waiting for
+/// its commit.
 /// </summary>
-internal sealed class AuditMiddleware(RequestDelegate next, IResourceStore store, ILogger<AuditMiddleware> logger)
+internal sealed class AuditMiddleware(RequestDelegate next, AuditQueue audits)
 {
     private static readonly object ItemKey = new();
 
@@ -49,22 +50,9 @@ internal sealed class AuditMiddleware(RequestDelegate next, IResourceStore store
         {
             if (!trail.IsCommitted)
             {
-                Queue(trail, status);
+                await audits.EnqueueAsync(trail, status);
             }
         }
-    }
-
-    private void Queue(AuditTrail trail, int status)
-    {
-        // Not awaited: a read's answer does not wait for its audit commit. The writer commits it with the next group
-        // (within milliseconds) and drains its queue on shutdown; only a crash in that window can lose it.
-        _ = store.WriteAsync(session =>
-        {
-            AuditWriter.Record(session, trail, status);
-            return true;
-        }, CancellationToken.None).ContinueWith(
-            failed => logger.LogError(failed.Exception, "An audit record could not be written ({Interaction})", trail.Interaction),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>The R4 restful-interaction and action from the matched route and the method.</summary>

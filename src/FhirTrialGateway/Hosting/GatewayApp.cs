@@ -49,6 +49,8 @@ public static class GatewayApp
         builder.Services.AddSingleton<IResourceStore>(services =>
             SqliteResourceStore.Open(sqlite, services.GetRequiredService<ILoggerFactory>().CreateLogger("Storage")));
         builder.Services.AddSingleton<ResourceService>();
+        builder.Services.AddSingleton<Audit.AuditQueue>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<Audit.AuditQueue>());
         builder.Services.AddSingleton(builder.Configuration.GetSection("Bundles").Get<BundleLimits>() ?? new BundleLimits());
         builder.Services.AddSingleton<BundleService>();
         builder.AddGatewayValidation();
