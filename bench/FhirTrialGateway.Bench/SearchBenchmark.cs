@@ -38,7 +38,7 @@ internal static class SearchBenchmark
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"database: {new FileInfo(path).Length / 1048576.0:0} MiB"));
-        await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", $"Storage:Sqlite:Path={path}", "Serilog:MinimumLevel:Default=Warning"]);
+        await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", "Validation:WarmOnStart=false", $"Storage:Sqlite:Path={path}", "Serilog:MinimumLevel:Default=Warning"]);
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = gateway.BaseUri };
 
         async Task<bool> Get(string url)

@@ -16,6 +16,7 @@ namespace FhirTrialGateway.Storage.Sqlite;
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
     private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly WorkSignal _work = new();
     private readonly SqliteConnection _connection;
     private readonly SqliteWriteSession _session;
     private readonly WalSyncer _syncer;
@@ -47,6 +48,8 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
             throw new ObjectDisposedException(nameof(GroupCommitWriter), "The store is shutting down and takes no more writes.");
         }
 
+        _work.Set();
+
         return unit.Task;
     }
 
@@ -54,8 +57,10 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        _work.Set();
         await _loop;
         _syncer.Dispose();
+        _work.Dispose();
         _session.Dispose();
         _savepoint.Dispose();
         _release.Dispose();
@@ -67,7 +72,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     {
         var batch = new List<WriteUnit>(_maxPerCommit);
         var committed = new List<WriteUnit>(_maxPerCommit);
-        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (_work.WaitFor(_queue.Reader))
         {
             batch.Clear();
             while (batch.Count < _maxPerCommit && _queue.Reader.TryRead(out var unit))

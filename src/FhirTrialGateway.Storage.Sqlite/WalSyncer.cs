@@ -21,6 +21,7 @@ namespace FhirTrialGateway.Storage.Sqlite;
 internal sealed class WalSyncer : IDisposable
 {
     private readonly Channel<Action<Exception?>[]> _pending = Channel.CreateUnbounded<Action<Exception?>[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly WorkSignal _work = new();
     private readonly FileStream _wal;
     private readonly ILogger _logger;
     private readonly Thread _thread;
@@ -46,20 +47,24 @@ internal sealed class WalSyncer : IDisposable
         {
             throw new InvalidOperationException("The WAL syncer has stopped.");
         }
+
+        _work.Set();
     }
 
     /// <summary>Flushes and answers every queued group, then stops.</summary>
     public void Dispose()
     {
         _pending.Writer.TryComplete();
+        _work.Set();
         _thread.Join();
         _wal.Dispose();
+        _work.Dispose();
     }
 
     private void Run()
     {
         var groups = new List<Action<Exception?>[]>();
-        while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (_work.WaitFor(_pending.Reader))
         {
             groups.Clear();
             while (_pending.Reader.TryRead(out var group))
