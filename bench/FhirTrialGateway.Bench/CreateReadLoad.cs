@@ -42,7 +42,7 @@ internal static class CreateReadLoad
 
         await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Create);
         var cpuBefore = gateway.ProcessorTime;
-        var creates = await LoadRunner.RunAsync("create (durable, synchronous=FULL)", clients, duration, Create);
+        var creates = await LoadRunner.RunAsync("create (durable: answered after the WAL fsync)", clients, duration, Create);
         var createCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, creates.Requests);
 
         var readIds = ids.ToArray();

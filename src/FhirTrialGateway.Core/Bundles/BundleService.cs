@@ -56,6 +56,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         }
 
         var conditions = entries.ToDictionary(e => e.Index, e => Condition(e));
+        var prepared = PreparedCreates.Prepare(entries, site);
 
         var outcomes = await store.WriteAsync(session =>
         {
@@ -75,7 +76,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
             // Identities first, so every bundle-local reference can be rewritten before anything is written.
             var writes = entries.Where(e => e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
                 .OrderBy(e => e.Method == Bundle.HTTPVerb.POST ? 0 : 1)
-                .Select(e => InEntry(e, () => executor.Resolve(e, conditions[e.Index])))
+                .Select(e => InEntry(e, () => executor.Resolve(e, conditions[e.Index], prepared.AssignedId(e.Index))))
                 .ToList();
             var localTargets = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var write in writes)
@@ -92,14 +93,19 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
                 }
             }
 
-            foreach (var write in writes.Where(w => w.ExistingMatch is null))
+            // Conditional creates that matched: prepared entries pointing at the id they would have had point at the match.
+            var redirects = writes.Where(w => w.ExistingMatch is not null && prepared.AssignedId(w.Entry.Index) is not null)
+                .ToDictionary(w => $"{w.Entry.ResourceType}/{prepared.AssignedId(w.Entry.Index)}", w => $"{w.Entry.ResourceType}/{w.Id}",
+                    StringComparer.Ordinal);
+            foreach (var write in writes.Where(w => w.ExistingMatch is null && !prepared.IsPrepared(w.Entry.Index)))
             {
                 InEntry(write.Entry, () => executor.RewriteReferences(write.Entry, localTargets));
             }
 
             foreach (var write in writes)
             {
-                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index]));
+                var rows = write.ExistingMatch is null ? prepared.RowsFor(write.Entry, redirects) : null;
+                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index], rows));
             }
 
             foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET))

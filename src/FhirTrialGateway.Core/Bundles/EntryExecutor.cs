@@ -18,17 +18,18 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
     /// <summary>The id a POST or PUT entry will write to, or the match that makes it a no-op.</summary>
     public sealed record ResolvedWrite(EntryRequest Entry, string Id, StoredResource? ExistingMatch);
 
-    public ResolvedWrite Resolve(EntryRequest entry, SearchQuery? condition)
+    /// <param name="assignedId">The id a POST entry gets when it is created (assigned before the transaction ran).</param>
+    public ResolvedWrite Resolve(EntryRequest entry, SearchQuery? condition, string? assignedId = null)
     {
         switch (entry.Method)
         {
             case Bundle.HTTPVerb.POST when condition is not null:
                 var found = Matches(entry, condition, "If-None-Exist");
                 return found.Count == 0
-                    ? new ResolvedWrite(entry, ResourceWriter.NewId(), null)
+                    ? new ResolvedWrite(entry, assignedId ?? ResourceWriter.NewId(), null)
                     : new ResolvedWrite(entry, found[0], session.ReadCurrent(entry.ResourceType, found[0]));
             case Bundle.HTTPVerb.POST:
-                return new ResolvedWrite(entry, ResourceWriter.NewId(), null);
+                return new ResolvedWrite(entry, assignedId ?? ResourceWriter.NewId(), null);
             case Bundle.HTTPVerb.PUT when condition is not null:
                 var matches = Matches(entry, condition, "The conditional update");
                 if (matches.Count == 1 && entry.Resource!.Id is { Length: > 0 } bodyId && bodyId != matches[0])
@@ -72,7 +73,8 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
         }
     }
 
-    public EntryOutcome Write(ResolvedWrite resolved, SearchQuery? condition)
+    /// <param name="preparedRows">The index rows extracted before the transaction ran (references already rewritten).</param>
+    public EntryOutcome Write(ResolvedWrite resolved, SearchQuery? condition, SearchIndexRows? preparedRows = null)
     {
         var entry = resolved.Entry;
         var resource = entry.Resource!;
@@ -87,7 +89,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
             Sites.Stamp(resource, site);
         }
 
-        var tokens = SearchIndexer.Instance.Extract(resource);
+        var tokens = preparedRows ?? SearchIndexer.Instance.Extract(resource);
         if (entry.Method == Bundle.HTTPVerb.POST)
         {
             return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site));
