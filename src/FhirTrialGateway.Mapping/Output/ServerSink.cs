@@ -31,8 +31,11 @@ public sealed class ServerSink : IBundleSink
         ArgumentNullException.ThrowIfNull(bundle);
         using var content = new ByteArrayContent(ResourceSerializer.SerializeJson(bundle));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, _base) { Content = content };
+        // The counts need only each entry's status and lastModified: the gateway then skips serialising every resource back.
+        request.Headers.Add("Prefer", "return=minimal");
         var sent = DateTimeOffset.UtcNow;
-        using var response = await _http.PostAsync(_base, content, cancellationToken);
+        using var response = await _http.SendAsync(request, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         Resource? answer = null;
         try
