@@ -35,7 +35,17 @@ var validation = new Command("validation", "Validator cold start, throughput on 
 };
 validation.SetAction((parse, _) => ValidationBenchmark.RunAsync(Path.GetFullPath(parse.GetValue(validationProfiles)!), parse.GetValue(clients),
     TimeSpan.FromSeconds(parse.GetValue(validationSeconds))));
-var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search, security, validation };
+var importSizes = new Option<int[]>("--subjects") { Description = "Export sizes imported to files.", DefaultValueFactory = _ => [1_000, 10_000], AllowMultipleArgumentsPerToken = true };
+var importServer = new Option<int>("--server-subjects") { Description = "Export size imported to a running gateway (0: skip).", DefaultValueFactory = _ => 2_000 };
+var importRedcap = new Option<int[]>("--redcap-subjects") { Description = "REDCap export sizes imported to files (last).", DefaultValueFactory = _ => [1_000, 10_000], AllowMultipleArgumentsPerToken = true };
+var importRepo = new Option<string>("--repo") { Description = "The repository root (trials/, profiles/).", DefaultValueFactory = _ => "." };
+var import = new Command("import", "Synthetic EPC-CLI ODM and REDCap exports imported to files and to a gateway, with the gateway's direct ingest as baseline.")
+{
+    importSizes, importServer, importRedcap, importRepo,
+};
+import.SetAction((parse, _) => ImportBenchmark.RunAsync(Path.GetFullPath(parse.GetValue(importRepo)!), parse.GetValue(importSizes)!, parse.GetValue(importServer),
+    parse.GetValue(importRedcap)!));
+var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search, security, validation, import };
 return await root.Parse(args).InvokeAsync();
 
 internal static class MicroBenchmark

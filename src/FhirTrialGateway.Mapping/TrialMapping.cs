@@ -38,6 +38,12 @@ public sealed class TrialMapping
 
     public AdverseEventMapping? AdverseEvents { get; init; }
 
+    /// <summary>
+    /// Item groups (ODM ItemGroupOIDs, REDCap repeating instruments) whose repeats within a visit are separate
+    /// measurements: each repeat maps to its own Observations instead of merging into the visit.
+    /// </summary>
+    public List<RepeatedMeasurementMapping> RepeatedMeasurements { get; init; } = [];
+
     /// <summary>Items read but deliberately not mapped. A trailing '*' matches a prefix.</summary>
     public List<string> Ignore { get; init; } = [];
 
@@ -102,6 +108,20 @@ public sealed class TrialMapping
             }
         }
 
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var repeated in RepeatedMeasurements)
+        {
+            if (!groups.Add(repeated.Group))
+            {
+                yield return $"repeated measurement group '{repeated.Group}' is listed twice";
+            }
+
+            if (repeated.Group == AdverseEvents?.Group)
+            {
+                yield return $"'{repeated.Group}' is the adverse-event group; it cannot also hold repeated measurements";
+            }
+        }
+
         if (Subject.Arm is { } arm)
         {
             foreach (var value in arm.Values.Values.Where(v => !Arms.Contains(v, StringComparer.Ordinal)))
@@ -130,6 +150,11 @@ public sealed class TrialMapping
         Add(Subject.Status?.Item);
         Add(Subject.Sex?.Item);
         Add(Treatment?.DateItem);
+        foreach (var repeated in RepeatedMeasurements)
+        {
+            Add(repeated.DateItem);
+        }
+
         foreach (var observation in Observations)
         {
             Add(observation.Item);
@@ -261,6 +286,16 @@ public sealed class ComponentMapping
 
     /// <summary>right or left: the limb-side extension.</summary>
     public string? Side { get; init; }
+}
+
+/// <summary>A group whose repeats are measurements of the visit they are in (e.g. several ulcer areas at one visit).</summary>
+public sealed class RepeatedMeasurementMapping
+{
+    /// <summary>The ODM ItemGroupOID or REDCap repeating instrument (redcap_repeat_instrument).</summary>
+    public required string Group { get; init; }
+
+    /// <summary>Item with the measurement's own date (Observation.effective); default the visit date.</summary>
+    public string? DateItem { get; init; }
 }
 
 public sealed class AdverseEventMapping

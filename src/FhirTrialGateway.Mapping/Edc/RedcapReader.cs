@@ -97,6 +97,8 @@ public sealed class RedcapReader
             var @event = eventColumn >= 0 ? row[eventColumn] : "";
             var instrument = instrumentColumn >= 0 ? row[instrumentColumn] : "";
             var instance = instanceColumn >= 0 && row[instanceColumn].Length > 0 ? row[instanceColumn] : "1";
+            // An instance without an instrument is a repeating event: the instance is the event's repeat.
+            var eventRepeat = instrument.Length == 0 ? instance : "1";
             var groups = new Dictionary<string, EdcGroup>(StringComparer.Ordinal);
             for (var i = 1; i < row.Count; i++)
             {
@@ -112,7 +114,7 @@ public sealed class RedcapReader
                 var form = instrument.Length > 0 ? instrument : Fields.GetValueOrDefault(baseName)?.Form ?? "";
                 if (!groups.TryGetValue(form, out var group))
                 {
-                    group = new EdcGroup(@event, "1", form, instrument.Length > 0 ? instance : "1", new SourceLocation(path, line, null));
+                    group = new EdcGroup(@event, eventRepeat, form, instrument.Length > 0 ? instance : "1", new SourceLocation(path, line, null));
                     groups[form] = group;
                     subject.Groups.Add(group);
                 }

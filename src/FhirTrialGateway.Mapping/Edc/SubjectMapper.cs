@@ -72,6 +72,7 @@ public sealed class SubjectMapper
         {
             var visits = new List<(EdcGroup First, Dictionary<string, EdcValue> Items)>();
             var adverseEvents = new List<(EdcGroup Group, Dictionary<string, EdcValue> Items)>();
+            var measurements = new List<(EdcGroup Group, Dictionary<string, EdcValue> Items)>();
             var subjectItems = new Dictionary<string, EdcValue>(StringComparer.Ordinal);
             foreach (var group in subject.Groups)
             {
@@ -79,6 +80,12 @@ public sealed class SubjectMapper
                 if (_m.AdverseEvents is { } ae && group.Group == ae.Group)
                 {
                     adverseEvents.Add((group, items));
+                    continue;
+                }
+
+                if (_m.RepeatedMeasurements.Any(r => r.Group == group.Group))
+                {
+                    measurements.Add((group, items));
                     continue;
                 }
 
@@ -109,9 +116,18 @@ public sealed class SubjectMapper
             AddPatient(subjectItems, patientUrl);
             var researchSubjectUrl = AddResearchSubject(subjectItems, patientUrl);
             var procedureUrl = AddTreatment(subjectItems, patientUrl);
+            var encounters = new Dictionary<(string Event, string Repeat), VisitRecord>();
             foreach (var (first, items) in visits)
             {
-                AddVisit(first, items, patientUrl);
+                if (AddVisit(first, items, patientUrl) is { } record)
+                {
+                    encounters[(first.Event, first.EventRepeat)] = record;
+                }
+            }
+
+            foreach (var (group, items) in measurements)
+            {
+                AddRepeatedMeasurement(group, items, encounters.GetValueOrDefault((group.Event, group.EventRepeat)), patientUrl);
             }
 
             foreach (var (group, items) in adverseEvents)
@@ -251,12 +267,16 @@ public sealed class SubjectMapper
             return url;
         }
 
-        private void AddVisit(EdcGroup first, Dictionary<string, EdcValue> items, string patientUrl)
+        /// <summary>A visit that became an Encounter: what its repeated measurements key on and refer to.</summary>
+        private sealed record VisitRecord(string Code, string Key, string Date, string EncounterUrl);
+
+        /// <summary>The visit's Encounter and Observations; null when the event is no visit or the visit has no date.</summary>
+        private VisitRecord? AddVisit(EdcGroup first, Dictionary<string, EdcValue> items, string patientUrl)
         {
             if (!_m.Visits.Events.TryGetValue(first.Event, out var code))
             {
                 Error($"study event '{first.Event}' is not in the mapping's visits", first.At, first.Event, null);
-                return;
+                return null;
             }
 
             if (code is null)
@@ -266,7 +286,7 @@ public sealed class SubjectMapper
                     Error($"item {item} is in '{first.Event}', which the mapping says is not a visit", value.At, first.Event, item);
                 }
 
-                return;
+                return null;
             }
 
             var visitKey = first.EventRepeat is "" or "1" ? $"{_key}/{code}" : $"{_key}/{code}/{first.EventRepeat}";
@@ -279,7 +299,7 @@ public sealed class SubjectMapper
                     Error($"visit has data but no date ({_m.Visits.DateItem})", first.At, code, _m.Visits.DateItem);
                 }
 
-                return;
+                return null;
             }
 
             var visitSystem = $"{_m.IdentifierBase}/visit";
@@ -300,6 +320,44 @@ public sealed class SubjectMapper
             foreach (var spec in observations)
             {
                 AddObservation(spec, items, code, visitKey, date, patientUrl, encounterUrl);
+            }
+
+            return new VisitRecord(code, visitKey, date, encounterUrl);
+        }
+
+        /// <summary>
+        /// One repeat of a repeated-measurement group: the mapping's Observations of the items it holds, in the visit
+        /// of its event, keyed subject/visit/group/repeat/measure so that each repeat is its own resource on re-import.
+        /// </summary>
+        private void AddRepeatedMeasurement(EdcGroup group, Dictionary<string, EdcValue> items, VisitRecord? visit, string patientUrl)
+        {
+            var spec = _m.RepeatedMeasurements.First(r => r.Group == group.Group);
+            var observations = _m.Observations.Where(o => items.ContainsKey(o.Item ?? "") || o.Components.Any(c => items.ContainsKey(c.Item))).ToList();
+            var mapped = observations.SelectMany(o => o.Components.Select(c => c.Item).Append(o.Item)).ToHashSet(StringComparer.Ordinal);
+            foreach (var (item, value) in items.Where(i => i.Key != spec.DateItem && !mapped.Contains(i.Key)))
+            {
+                Error($"item {item} is in repeated measurement group {group.Group}, which maps observations only", value.At, group.Event, item);
+            }
+
+            if (observations.Count == 0)
+            {
+                return;
+            }
+
+            if (visit is null)
+            {
+                // The measurements need their visit's Encounter and date.
+                var label = $"{group.Group} repeat {group.GroupRepeat}";
+                Error(!_m.Visits.Events.TryGetValue(group.Event, out var code) ? $"{label} is in study event '{group.Event}', which is not in the mapping's visits"
+                    : code is null ? $"{label} is in '{group.Event}', which the mapping says is not a visit"
+                    : $"{label} is in visit {code}, which has no date ({_m.Visits.DateItem})", group.At, group.Event, null);
+                return;
+            }
+
+            var date = Date(spec.DateItem, items, visit.Code) ?? visit.Date;
+            foreach (var observation in observations)
+            {
+                AddObservation(observation, items, visit.Code, $"{visit.Key}/{group.Group}/{group.GroupRepeat}", date, patientUrl, visit.EncounterUrl);
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using FhirTrialGateway.Core.Fhir;
+using FhirTrialGateway.Mapping.Smart;
 using Hl7.Fhir.Model;
 
 namespace FhirTrialGateway.Mapping.Output;
@@ -13,6 +14,11 @@ public sealed class ServerSink : IBundleSink
 {
     private readonly HttpClient _http;
     private readonly Uri _base;
+    private readonly BackendServicesTokenSource? _tokens;
+
+    /// <summary>Sends with the tokens of a SMART Backend Services client, renewed as they expire (the sink owns the source).</summary>
+    public ServerSink(Uri fhirBase, BackendServicesTokenSource tokens, HttpMessageHandler? handler = null)
+        : this(fhirBase, (string?)null, handler) => _tokens = tokens;
 
     public ServerSink(Uri fhirBase, string? bearerToken = null, HttpMessageHandler? handler = null)
     {
@@ -29,10 +35,18 @@ public sealed class ServerSink : IBundleSink
     public async Task<SendResult> SendAsync(string key, Bundle bundle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(bundle);
-        using var content = new ByteArrayContent(ResourceSerializer.SerializeJson(bundle));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
+        var json = ResourceSerializer.SerializeJson(bundle);
         var sent = DateTimeOffset.UtcNow;
-        using var response = await _http.PostAsync(_base, content, cancellationToken);
+        var token = _tokens is null ? null : await _tokens.GetAsync(null, cancellationToken);
+        var response = await PostAsync(json, token, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized && _tokens is not null)
+        {
+            // Refused before it was written (expired early, or the server restarted with a new key): once more with a new token.
+            response.Dispose();
+            response = await PostAsync(json, await _tokens.GetAsync(token, cancellationToken), cancellationToken);
+        }
+
+        using var _ = response;
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         Resource? answer = null;
         try
@@ -83,8 +97,24 @@ public sealed class ServerSink : IBundleSink
         return new SendResult(created, updated, unchanged, result.Entry.Count);
     }
 
+    private async Task<HttpResponseMessage> PostAsync(byte[] json, string? token, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, _base) { Content = content };
+        // The counts need only each entry's status and lastModified: the gateway then skips serialising every resource back.
+        request.Headers.Add("Prefer", "return=minimal");
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await _http.SendAsync(request, cancellationToken);
+    }
+
     public ValueTask DisposeAsync()
     {
+        _tokens?.Dispose();
         _http.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using FhirTrialGateway.Mapping.Smart;
 
 namespace FhirTrialGateway.Auth;
 
@@ -38,8 +39,6 @@ public sealed class ClientAssertionValidator(
     TimeProvider time,
     ILogger<ClientAssertionValidator> logger)
 {
-    public const string AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
 
     /// <summary>Validates <paramref name="assertion"/> for the token endpoint at <paramref name="tokenUrl"/>; throws <see cref="OAuthException"/>.</summary>
@@ -62,7 +61,7 @@ public sealed class ClientAssertionValidator(
 
         // alg first: "none", HS*, RS256, PS* ... are refused before any key is looked at.
         var algorithm = jwt.Alg;
-        if (string.IsNullOrEmpty(algorithm) || !ClientKeys.AssertionAlgorithms.Contains(algorithm))
+        if (string.IsNullOrEmpty(algorithm) || !BackendServicesToken.Algorithms.Contains(algorithm))
         {
             throw Refuse(null, $"The assertion is signed with '{algorithm}'; only RS384 and ES384 are accepted.");
         }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FhirTrialGateway.Mapping.Smart;
 using Microsoft.IdentityModel.Tokens;
 
 namespace FhirTrialGateway.Auth;
@@ -106,12 +107,6 @@ public sealed class ClientRegistration
 /// <summary>Reads and checks client public keys (JWK, RFC 7517) with Microsoft.IdentityModel's JsonWebKeySet.</summary>
 public static class ClientKeys
 {
-    /// <summary>The algorithms SMART Backend Services allows for client assertions.</summary>
-    public static readonly IReadOnlySet<string> AssertionAlgorithms = new HashSet<string>(StringComparer.Ordinal)
-    {
-        SecurityAlgorithms.RsaSha384, SecurityAlgorithms.EcdsaSha384,
-    };
-
     /// <summary>Parses a public JWKS and checks every key: a kid, RSA ≥ 2048 bits or EC P-384, no private parts, alg RS384/ES384 if given.</summary>
     public static IReadOnlyList<JsonWebKey> ParsePublicJwks(string json, string clientId)
     {
@@ -166,7 +161,7 @@ public static class ClientKeys
                 $"Client '{clientId}': key '{key.Kid}' contains private or symmetric key material. Register only the public key; the private key stays with the client.");
         }
 
-        if (!string.IsNullOrEmpty(key.Alg) && !AssertionAlgorithms.Contains(key.Alg))
+        if (!string.IsNullOrEmpty(key.Alg) && !BackendServicesToken.Algorithms.Contains(key.Alg))
         {
             throw new InvalidOperationException($"Client '{clientId}': key '{key.Kid}' has alg {key.Alg}; only RS384 and ES384 are accepted.");
         }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using FhirTrialGateway.Mapping.Smart;
 
 namespace FhirTrialGateway.Auth;
 
@@ -204,7 +205,7 @@ public static class ClientsCommand
             try
             {
                 var tokenUrl = parse.GetRequiredValue(url);
-                var assertion = CreateAssertion(parse.GetRequiredValue(clientId), parse.GetRequiredValue(key), tokenUrl, TimeProvider.System);
+                var assertion = BackendServicesToken.CreateAssertion(parse.GetRequiredValue(clientId), parse.GetRequiredValue(key), tokenUrl, TimeProvider.System);
                 if (parse.GetValue(assertionOnly))
                 {
                     output.WriteLine(assertion);
@@ -212,18 +213,11 @@ public static class ClientsCommand
                 }
 
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-                using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+                var answer = await BackendServicesToken.RequestAsync(http, new Uri(tokenUrl), assertion, parse.GetRequiredValue(scope), cancellationToken);
+                var body = answer.Body;
+                if (answer.Status is < 200 or > 299)
                 {
-                    ["grant_type"] = "client_credentials",
-                    ["scope"] = parse.GetRequiredValue(scope),
-                    ["client_assertion_type"] = ClientAssertionValidator.AssertionType,
-                    ["client_assertion"] = assertion,
-                });
-                using var response = await http.PostAsync(new Uri(tokenUrl), form, cancellationToken);
-                var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (!response.IsSuccessStatusCode)
-                {
-                    await error.WriteLineAsync($"The token endpoint answered {(int)response.StatusCode}: {body}");
+                    await error.WriteLineAsync($"The token endpoint answered {answer.Status}: {body}");
                     return 1;
                 }
 
@@ -238,34 +232,6 @@ public static class ClientsCommand
             }
         });
         return command;
-    }
-
-    /// <summary>
-    /// A SMART Backend Services client assertion: iss = sub = the client id, aud = the token URL, exp 4 minutes ahead,
-    /// a fresh jti, signed with the key file's algorithm and its kid in the header.
-    /// </summary>
-    public static string CreateAssertion(string clientId, string privateKeyFile, string tokenUrl, TimeProvider time)
-    {
-        var (key, algorithm) = JwkFiles.ReadPrivateKey(privateKeyFile);
-        if (!ClientKeys.AssertionAlgorithms.Contains(algorithm))
-        {
-            throw new InvalidOperationException($"{privateKeyFile}: client assertions are signed with RS384 or ES384, not {algorithm}.");
-        }
-
-        var now = time.GetUtcNow().UtcDateTime;
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = clientId,
-            Audience = tokenUrl,
-            IssuedAt = now,
-            Expires = now.AddMinutes(4),
-            Claims = new Dictionary<string, object>(StringComparer.Ordinal)
-            {
-                [JwtRegisteredClaimNames.Sub] = clientId,
-                [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
-            },
-            SigningCredentials = new SigningCredentials(key, algorithm),
-        });
     }
 
     private static Task<int> Run(ParseResult parse, Location location, Action<TextWriter, string> action)

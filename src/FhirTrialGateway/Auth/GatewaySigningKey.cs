@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.Tokens;
+using FhirTrialGateway.Mapping.Smart;
 
 namespace FhirTrialGateway.Auth;
 
@@ -57,7 +58,7 @@ public sealed class GatewaySigningKey
             }
         }
 
-        var (key, alg) = JwkFiles.ReadPrivateKey(full);
+        var (key, alg) = PrivateKeyFile.Read(full);
         if (alg is not (SecurityAlgorithms.EcdsaSha256 or SecurityAlgorithms.RsaSha256))
         {
             throw new InvalidOperationException($"{full}: the token signing key must be ES256 or RS256, not {alg}.");

@@ -7,7 +7,8 @@ namespace FhirTrialGateway.Auth;
 /// <summary>
 /// Key pairs as JSON Web Keys (RFC 7517): generation with the platform's RSA/ECDsa, kid = the RFC 7638 thumbprint
 /// (computed by Microsoft.IdentityModel), serialisation of the public half (for registration and the gateway's JWKS)
-/// and of the private half (the file a site keeps, or the gateway's own signing key).
+/// and of the private half (the file a site keeps, or the gateway's own signing key). Reading a private key back is
+/// <see cref="FhirTrialGateway.Mapping.Smart.PrivateKeyFile"/>, shared with the import's token client.
 /// </summary>
 public static class JwkFiles
 {
@@ -89,47 +90,6 @@ public static class JwkFiles
             _ => throw new ArgumentException($"Unsupported key type {key.GetType().Name}.", nameof(key)),
         };
         return Base64UrlEncoder.Encode(jwk.ComputeJwkThumbprint());
-    }
-
-    /// <summary>Reads a private JWK file (as written by <c>fhirgw clients add</c>) into a signing key with its kid and alg.</summary>
-    public static (SecurityKey Key, string Algorithm) ReadPrivateKey(string path, string? defaultAlgorithm = null)
-    {
-        var jwk = JsonWebKey.Create(File.ReadAllText(path));
-        if (string.IsNullOrEmpty(jwk.D))
-        {
-            throw new InvalidOperationException($"{path} holds no private key (no 'd').");
-        }
-
-        var algorithm = !string.IsNullOrEmpty(jwk.Alg) ? jwk.Alg
-            : defaultAlgorithm ?? throw new InvalidOperationException($"{path} does not say its algorithm (alg).");
-        SecurityKey key = jwk.Kty switch
-        {
-            JsonWebAlgorithmsKeyTypes.EllipticCurve => new ECDsaSecurityKey(ECDsa.Create(new ECParameters
-            {
-                Curve = jwk.Crv switch
-                {
-                    JsonWebKeyECTypes.P384 => ECCurve.NamedCurves.nistP384,
-                    JsonWebKeyECTypes.P256 => ECCurve.NamedCurves.nistP256,
-                    _ => throw new InvalidOperationException($"{path}: unsupported curve {jwk.Crv}."),
-                },
-                Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(jwk.X), Y = Base64UrlEncoder.DecodeBytes(jwk.Y) },
-                D = Base64UrlEncoder.DecodeBytes(jwk.D),
-            })),
-            JsonWebAlgorithmsKeyTypes.RSA => new RsaSecurityKey(new RSAParameters
-            {
-                Modulus = Base64UrlEncoder.DecodeBytes(jwk.N),
-                Exponent = Base64UrlEncoder.DecodeBytes(jwk.E),
-                D = Base64UrlEncoder.DecodeBytes(jwk.D),
-                P = Base64UrlEncoder.DecodeBytes(jwk.P),
-                Q = Base64UrlEncoder.DecodeBytes(jwk.Q),
-                DP = Base64UrlEncoder.DecodeBytes(jwk.DP),
-                DQ = Base64UrlEncoder.DecodeBytes(jwk.DQ),
-                InverseQ = Base64UrlEncoder.DecodeBytes(jwk.QI),
-            }),
-            _ => throw new InvalidOperationException($"{path}: unsupported key type {jwk.Kty}."),
-        };
-        key.KeyId = jwk.Kid;
-        return (key, algorithm);
     }
 
     /// <summary>Writes a private JWK for its owner only (mode 600 on Unix); refuses to overwrite an existing file.</summary>

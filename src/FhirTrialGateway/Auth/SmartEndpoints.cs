@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using FhirTrialGateway.Mapping.Smart;
 
 namespace FhirTrialGateway.Auth;
 
@@ -143,10 +144,10 @@ public static class SmartTokenEndpoint
 
         var assertionType = Single(form, "client_assertion_type");
         var assertion = Single(form, "client_assertion");
-        if (assertionType != ClientAssertionValidator.AssertionType || string.IsNullOrEmpty(assertion))
+        if (assertionType != BackendServicesToken.AssertionType || string.IsNullOrEmpty(assertion))
         {
             throw OAuthException.InvalidClient(
-                $"Authenticate with a signed JWT: client_assertion_type={ClientAssertionValidator.AssertionType} and client_assertion (private_key_jwt).");
+                $"Authenticate with a signed JWT: client_assertion_type={BackendServicesToken.AssertionType} and client_assertion (private_key_jwt).");
         }
 
         var client = await validator.ValidateAsync(assertion, SmartUrls.TokenUrl(context, options), context.RequestAborted);

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using FhirTrialGateway.Auth;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using FhirTrialGateway.Mapping.Smart;
 
 namespace FhirTrialGateway.Tests.Auth;
 
@@ -96,7 +97,7 @@ public sealed record AssertionSpec
 public static class TokenRequests
 {
     public static FormUrlEncodedContent Form(string assertion, string scope, string grantType = "client_credentials",
-        string assertionType = ClientAssertionValidator.AssertionType) =>
+        string assertionType = BackendServicesToken.AssertionType) =>
         new(new Dictionary<string, string>
         {
             ["grant_type"] = grantType,

@@ -4,6 +4,7 @@ using FhirTrialGateway.Auth;
 using FhirTrialGateway.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using FhirTrialGateway.Mapping.Smart;
 
 namespace FhirTrialGateway.Tests.Auth;
 
@@ -98,7 +99,7 @@ public sealed class TokenEndpointTests : GatewayTest
         (await Http.SendAsync(TokenRequests.Get("fhir/Patient", tampered))).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
 
         // Signed by the gateway's own key but expired: refused; the same token unexpired is accepted (the check is the expiry).
-        var (key, algorithm) = JwkFiles.ReadPrivateKey(Path.Combine(Gateway.Directory, GatewaySigningKey.DefaultFileName));
+        var (key, algorithm) = PrivateKeyFile.Read(Path.Combine(Gateway.Directory, GatewaySigningKey.DefaultFileName));
         string Mint(DateTime expires) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = new Uri(Gateway.BaseUri, "auth").ToString(),

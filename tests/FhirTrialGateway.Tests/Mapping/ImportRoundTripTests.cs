@@ -20,23 +20,23 @@ public class ImportRoundTripTests
         study.Issues.Where(i => i.IsError).Should().BeEmpty();
         study.Created.Should().BeGreaterThan(0);
 
-        async Task<ImportSummary> ImportOdm(EpcCliOdmGenerator generator)
+        async Task<ImportSummary> ImportOdm(EpcCliExportGenerator generator)
         {
             var file = TempFile("epc-cli.odm.xml");
             generator.Write(file);
             return await Importer.OdmAsync([file], mapping, "NCT06359912", Checker, sink, false, null, CancellationToken.None);
         }
 
-        var first = await ImportOdm(new EpcCliOdmGenerator(6));
+        var first = await ImportOdm(new EpcCliExportGenerator(6));
         first.Issues.Where(i => i.IsError).Should().BeEmpty();
         first.Created.Should().BeGreaterThan(6 * 5);
         first.Updated.Should().Be(0);
         var total = first.Created;
 
-        var again = await ImportOdm(new EpcCliOdmGenerator(6));
+        var again = await ImportOdm(new EpcCliExportGenerator(6));
         (again.Created, again.Updated, again.Unchanged).Should().Be((0, 0, total));
 
-        var changed = new EpcCliOdmGenerator(6);
+        var changed = new EpcCliExportGenerator(6);
         changed.Overrides[("P003", "SE.M6", "IT.RUTH")] = "1";
         var third = await ImportOdm(changed);
         (third.Created, third.Updated, third.Unchanged).Should().Be((0, 1, total - 1));
@@ -54,7 +54,7 @@ public class ImportRoundTripTests
         patients.Entry.Should().ContainSingle("re-imports never duplicate a subject");
 
         // A new value in the export is created, nothing else moves.
-        var added = new EpcCliOdmGenerator(7);
+        var added = new EpcCliExportGenerator(7);
         added.Overrides[("P003", "SE.M6", "IT.RUTH")] = "1";
         var fourth = await ImportOdm(added);
         fourth.Updated.Should().Be(0);

@@ -9,7 +9,7 @@ public class OdmImportTests
 {
     private static readonly TrialMapping Mapping = TrialMapping.Load(EpcMapping);
 
-    internal static async Task<(ImportSummary Summary, CollectingSink Sink)> Import(EpcCliOdmGenerator generator, bool skipInvalid = false)
+    internal static async Task<(ImportSummary Summary, CollectingSink Sink)> Import(EpcCliExportGenerator generator, bool skipInvalid = false)
     {
         var file = TempFile("epc-cli.odm.xml");
         generator.Write(file);
@@ -21,14 +21,14 @@ public class OdmImportTests
     [Fact]
     public async Task The_synthetic_epc_cli_dataset_imports_and_every_resource_conforms()
     {
-        var (summary, sink) = await Import(new EpcCliOdmGenerator());
+        var (summary, sink) = await Import(new EpcCliExportGenerator());
 
         summary.Issues.Where(i => i.IsError).Should().BeEmpty();
         summary.Subjects.Should().Be(27);
         summary.Sent.Should().Be(27);
         var subjects = sink.All<ResearchSubject>().ToList();
         subjects.Select(s => s.AssignedArm).Distinct().Should().BeEquivalentTo(["IV", "Clinical standard treatment"]);
-        subjects.Count(s => s.Status == ResearchSubject.ResearchSubjectStatus.Withdrawn).Should().Be(Enumerable.Range(1, 27).Count(EpcCliOdmGenerator.IsWithdrawn));
+        subjects.Count(s => s.Status == ResearchSubject.ResearchSubjectStatus.Withdrawn).Should().Be(Enumerable.Range(1, 27).Count(EpcCliExportGenerator.IsWithdrawn));
         var grades = sink.All<AdverseEvent>().Select(a => ((CodeableConcept)a.Extension[0].Value).Coding[0].Code).Distinct();
         grades.Should().BeEquivalentTo(["C41338", "C41339", "C41340", "C41337", "C48275"]);
         sink.All<AdverseEvent>().Where(a => a.Severity is not null).Should().OnlyContain(a => a.Severity.Coding[0].Code != "severe" || ((CodeableConcept)a.Extension[0].Value).Coding[0].Code == "C41340");
@@ -44,8 +44,8 @@ public class OdmImportTests
     [Fact]
     public async Task The_same_export_always_produces_the_same_bundles()
     {
-        var (_, first) = await Import(new EpcCliOdmGenerator(4));
-        var (_, second) = await Import(new EpcCliOdmGenerator(4));
+        var (_, first) = await Import(new EpcCliExportGenerator(4));
+        var (_, second) = await Import(new EpcCliExportGenerator(4));
         foreach (var (key, bundle) in first.Bundles)
         {
             TestData.ToJson(second.Bundles[key]).Should().Be(TestData.ToJson(bundle));
@@ -60,7 +60,7 @@ public class OdmImportTests
     [InlineData("IT.PWD", "far", "not a number")]
     public async Task A_bad_value_is_reported_with_file_line_xpath_subject_and_visit_and_nothing_is_sent(string item, string value, string message)
     {
-        var generator = new EpcCliOdmGenerator(5);
+        var generator = new EpcCliExportGenerator(5);
         generator.Overrides[("P003", "SE.M3", item)] = value;
         var (summary, sink) = await Import(generator);
 
@@ -79,7 +79,7 @@ public class OdmImportTests
     [Fact]
     public async Task Skip_invalid_sends_the_valid_subjects_and_lists_the_rest()
     {
-        var generator = new EpcCliOdmGenerator(5);
+        var generator = new EpcCliExportGenerator(5);
         generator.Overrides[("P002", "SE.M1", "IT.RUTH")] = "7";
         var (summary, sink) = await Import(generator, skipInvalid: true);
 
@@ -91,7 +91,7 @@ public class OdmImportTests
     [Fact]
     public async Task An_unknown_item_and_an_unknown_code_are_errors()
     {
-        var generator = new EpcCliOdmGenerator(3);
+        var generator = new EpcCliExportGenerator(3);
         generator.Extra.Add(("P001", "SE.M1", "IT.HBA1C", "6.1"));
         generator.Overrides[("P002", "SE.SCREENING", "IT.ARM")] = "3";
         var (summary, sink) = await Import(generator);
@@ -105,7 +105,7 @@ public class OdmImportTests
     public async Task A_malformed_file_is_reported_with_its_line_and_nothing_of_it_is_sent()
     {
         var file = TempFile("broken.odm.xml");
-        new EpcCliOdmGenerator(3).Write(file);
+        new EpcCliExportGenerator(3).Write(file);
         var text = await File.ReadAllTextAsync(file);
         await File.WriteAllTextAsync(file, text[..(text.Length * 2 / 3)]);
         var sink = new CollectingSink();
@@ -122,7 +122,7 @@ public class OdmImportTests
     [Fact]
     public async Task An_adverse_event_missing_its_grade_names_the_event_and_the_item()
     {
-        var generator = new EpcCliOdmGenerator(3);
+        var generator = new EpcCliExportGenerator(3);
         generator.Overrides[("P002", "SE.AELOG", "IT.AEGRADE")] = null;
         var (summary, _) = await Import(generator);
 
