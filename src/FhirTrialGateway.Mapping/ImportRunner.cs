@@ -71,7 +71,7 @@ public sealed class ImportRunner(ResourceChecker checker, IBundleSink sink, bool
                 }
 
                 return Task.CompletedTask;
-            }, "validating", () => total, cancellationToken);
+            }, "validating", () => total, Environment.ProcessorCount, 0, cancellationToken);
             summary.Subjects = total;
             Finish(summary, invalid, issues);
             if (!invalid.IsEmpty)
@@ -120,7 +120,7 @@ public sealed class ImportRunner(ResourceChecker checker, IBundleSink sink, bool
                 summary.Unchanged += result.Unchanged;
                 summary.Written += result.Created + result.Updated + result.Unchanged == 0 ? result.Written : 0;
             }
-        }, "sending", () => count, cancellationToken, total);
+        }, "sending", () => count, Environment.ProcessorCount * 2, total, cancellationToken);
 
         summary.Subjects = count;
         summary.Issues.Clear();
@@ -152,10 +152,15 @@ public sealed class ImportRunner(ResourceChecker checker, IBundleSink sink, bool
         }
     }
 
-    private async Task ForEach<T>(IEnumerable<T> units, Func<T, Task> body, string phase, Func<int> done, CancellationToken cancellationToken, int total = 0)
+    /// <param name="parallelism">
+    /// Units in flight. Validating is CPU work (one per core; the validator gates itself there too); sending also
+    /// waits for the gateway, so twice as many units are in flight that one validates while another is on the wire.
+    /// </param>
+    private async Task ForEach<T>(IEnumerable<T> units, Func<T, Task> body, string phase, Func<int> done, int parallelism, int total,
+        CancellationToken cancellationToken)
     {
         using var timer = progress is null ? null : new Timer(_ => Draw(phase, done(), total), null, 250, 250);
-        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
             async (unit, _) => await body(unit));
         Draw(phase, done(), total);
         progress?.WriteLine();
