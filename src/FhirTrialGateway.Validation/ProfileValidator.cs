@@ -68,8 +68,11 @@ public sealed class ProfileValidator : IDisposable
                 : TerminologyServiceExceptionResult.Warning,
             TransformIssues = issue => AdjustSeverity(issue, options.UnknownCodeSystems),
             // The compiler invariants use anyway. Left unset, every validation builds a FHIRPath compiler (and its
-            // symbol table) of its own for the slicing discriminators.
+            // symbol table) of its own for the slicing discriminators. Firely marks the class experimental; only its
+            // default compiler is used, which is what the validator itself falls back to.
+#pragma warning disable ExperimentalApi
             FhirPathCompiler = FhirPathValidator.DefaultCompiler,
+#pragma warning restore ExperimentalApi
         };
         _validator = new Validator(_package.Resolver, terminology, null, settings, shared?.SchemaResolverFor(_package.Resolver));
         _packageProfiles = new Lazy<IReadOnlyList<string>>(ListPackageProfiles);
