@@ -80,7 +80,7 @@ internal sealed class ConformancePackage
         var all = new MultiResolver(sources);
         var generated = new SnapshotSource(new CachedResolver(new StructureDefinitionCorrectionsResolver(all)));
         var diskCache = persistDefinitions
-            ? new DefinitionCache(Path.Combine(cacheRoot, "definitions", DefinitionCacheKey.Compute(folders, core.ZipPath)), generated)
+            ? DefinitionCache.Open(Path.Combine(cacheRoot, "definitions"), DefinitionCacheKey.Compute(folders, core.ZipPath), generated)
             : null;
         var resolver = new CachedResolver(diskCache ?? (IAsyncResourceResolver)generated);
         return new ConformancePackage(local, resolver, new CachedResolver(all), profilesPath, diskCache);

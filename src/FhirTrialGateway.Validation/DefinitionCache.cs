@@ -26,11 +26,39 @@ internal sealed class DefinitionCache(string folder, IAsyncResourceResolver sour
     private const string Found = "found";
     private const string Missing = "missing";
 
+    /// <summary>Folders of other sources not opened for this long are removed when a cache is opened.</summary>
+    internal static readonly TimeSpan Unused = TimeSpan.FromDays(30);
+
     private long _reused;
     private long _resolved;
     private long _rejected;
 
     public string Folder { get; } = folder;
+
+    /// <summary>
+    /// The cache for <paramref name="key"/> under <paramref name="root"/>. Opening marks the folder as in use and
+    /// removes the folders of other keys unused for <see cref="Unused"/>: every profile change leaves one behind.
+    /// </summary>
+    public static DefinitionCache Open(string root, string key, IAsyncResourceResolver source)
+    {
+        var cache = new DefinitionCache(Path.Combine(root, key), source);
+        try
+        {
+            Directory.CreateDirectory(cache.Folder);
+            Directory.SetLastWriteTimeUtc(cache.Folder, DateTime.UtcNow);
+            foreach (var other in Directory.EnumerateDirectories(root).Where(d => d != cache.Folder &&
+                         Directory.GetLastWriteTimeUtc(d) < DateTime.UtcNow - Unused))
+            {
+                Directory.Delete(other, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort, like the rest of the cache: a read-only folder means no caching, not no validation.
+        }
+
+        return cache;
+    }
 
     /// <summary>What this cache did so far: entries read from disk, entries resolved and stored, bad entries replaced.</summary>
     public DefinitionCacheStatistics Statistics => new(Interlocked.Read(ref _reused), Interlocked.Read(ref _resolved), Interlocked.Read(ref _rejected));

@@ -108,6 +108,22 @@ public sealed class DefinitionCacheTests : IDisposable
     }
 
     [Fact]
+    public void Opening_a_cache_removes_the_folders_of_other_profiles_unused_for_a_month()
+    {
+        var definitions = Directory.CreateDirectory(Path.Combine(CacheRoot, "definitions")).FullName;
+        var stale = Directory.CreateDirectory(Path.Combine(definitions, "stale")).FullName;
+        Directory.SetLastWriteTimeUtc(stale, DateTime.UtcNow - TimeSpan.FromDays(31));
+        var recent = Directory.CreateDirectory(Path.Combine(definitions, "recent")).FullName;
+        Directory.SetLastWriteTimeUtc(recent, DateTime.UtcNow - TimeSpan.FromDays(29));
+
+        using var validator = SharedValidators.With(o => o.SnapshotCachePath = CacheRoot);
+
+        Directory.Exists(stale).Should().BeFalse();
+        Directory.Exists(recent).Should().BeTrue("another set of profiles may still be in use");
+        Directory.Exists(validator.DefinitionCacheFolder).Should().BeTrue();
+    }
+
+    [Fact]
     public void None_turns_the_cache_off()
     {
         using var validator = SharedValidators.With(o => o.SnapshotCachePath = ProfileValidator.NoCache);
