@@ -16,8 +16,9 @@ namespace FhirTrialGateway.Validation;
 /// </summary>
 internal static class DefinitionCacheKey
 {
-    // Bump when the layout or the content of cache entries changes.
-    private const string FormatVersion = "definition-cache-1";
+    // Bump when the layout or the content of cache entries changes. 2: entries written before snapshot generation took
+    // turns may hold a definition completed by two threads at once.
+    private const string FormatVersion = "definition-cache-2";
 
     public static string Compute(IEnumerable<string> localFolders, string? coreZipPath)
     {
