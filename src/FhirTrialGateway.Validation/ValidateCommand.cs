@@ -15,11 +15,13 @@ public enum ValidateOutputFormat
 /// <param name="Inputs">Files, folders (searched recursively for *.json and *.xml) or "-" for standard input.</param>
 /// <param name="Profiles">Profiles to validate every input against, besides core and its meta.profile claims.</param>
 /// <param name="Packages">Extra FHIR packages: a <c>.tgz</c> or a folder each (<c>--ig</c>).</param>
+/// <param name="Cache">Folder for cached definitions and snapshots (<c>--cache</c>), "none" for no cache; null: the configured one.</param>
 public sealed record ValidateArguments(
     IReadOnlyList<string> Inputs,
     IReadOnlyList<string> Profiles,
     IReadOnlyList<string> Packages,
-    ValidateOutputFormat Format = ValidateOutputFormat.Text);
+    ValidateOutputFormat Format = ValidateOutputFormat.Text,
+    string? Cache = null);
 
 /// <summary>
 /// <c>fhirgw validate &lt;files, folders, bundles, or -&gt; [--profile URL] [--ig folder-or-tgz] [--format text|json]</c>:
@@ -89,6 +91,11 @@ public static class ValidateCommand
         }
 
         var options = CopyOf(baseOptions ?? new ValidationOptions());
+        if (arguments.Cache is not null)
+        {
+            options.SnapshotCachePath = arguments.Cache == ProfileValidator.NoCache ? ProfileValidator.NoCache : Path.GetFullPath(arguments.Cache);
+        }
+
         foreach (var package in arguments.Packages)
         {
             options.ExtraPackages.Add(Path.GetFullPath(package));
@@ -235,16 +242,21 @@ public static class ValidateCommand
             DefaultValueFactory = _ => "text",
         };
         format.AcceptOnlyFromAmong("text", "json");
+        var cache = new Option<string>("--cache")
+        {
+            Description = "Folder for definitions and snapshots kept between runs (default: under the system temp folder); none: keep nothing.",
+        };
 
         var command = new Command("validate", "Validate FHIR resources offline against R4, the trial profiles and FHIR packages.")
         {
-            inputs, profile, ig, format,
+            inputs, profile, ig, format, cache,
         };
         return (command, parse => new ValidateArguments(
             parse.GetValue(inputs) ?? [],
             parse.GetValue(profile) ?? [],
             parse.GetValue(ig) ?? [],
-            parse.GetValue(format) == "json" ? ValidateOutputFormat.Json : ValidateOutputFormat.Text));
+            parse.GetValue(format) == "json" ? ValidateOutputFormat.Json : ValidateOutputFormat.Text,
+            parse.GetValue(cache)));
     }
 
     private static ValidationOptions CopyOf(ValidationOptions source)

@@ -39,8 +39,10 @@ public sealed class ValidationOptions
     public UnknownCodeSystemPolicy UnknownCodeSystems { get; set; } = UnknownCodeSystemPolicy.Warning;
 
     /// <summary>
-    /// Cache folder for unpacked <c>.tgz</c> packages (keyed by a hash of each package), and the intended home of
-    /// cached snapshots (not implemented yet). Empty or "none": a folder under the system temp folder.
+    /// Cache folder for unpacked <c>.tgz</c> packages (keyed by a hash of each package) and for resolved definitions
+    /// with their generated snapshots (under <c>definitions/</c>, keyed by a hash of the SDK and of every source), which
+    /// make later starts fast. Empty: a folder under the system temp folder (the server uses its data folder instead).
+    /// "none": definitions are not cached (packages are still unpacked under the temp folder).
     /// </summary>
     public string? SnapshotCachePath { get; set; }
 }

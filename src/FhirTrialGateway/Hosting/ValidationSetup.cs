@@ -21,6 +21,13 @@ internal static class ValidationSetup
         ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
 
         var options = builder.Configuration.GetSection(ValidationOptions.SectionName).Get<ValidationOptions>() ?? new ValidationOptions();
+        if (string.IsNullOrWhiteSpace(options.SnapshotCachePath))
+        {
+            // The data folder outlives restarts and temp cleaners: the next start reads the generated snapshots back
+            // instead of generating them again.
+            options.SnapshotCachePath = Path.Combine(Auth.AuthOptions.DataDirectory(builder.Configuration), "validation-cache");
+        }
+
         builder.Services.AddSingleton(options);
         // TryAdd: a host (or a test) may supply an already warmed validator.
         builder.Services.TryAddSingleton(services => new ProfileValidator(options, services.GetRequiredService<IWebHostEnvironment>().ContentRootPath));
@@ -54,8 +61,10 @@ internal static class ValidationSetup
             try
             {
                 var elapsed = await validator.WarmAsync(stoppingToken);
-                logger.LogInformation("Validator warm: {ProfileCount} profiles compiled in {WarmUpSeconds:0.0} s",
-                    validator.PackageProfiles.Count, elapsed.TotalSeconds);
+                var cache = validator.DefinitionCacheStatistics;
+                logger.LogInformation(
+                    "Validator warm: {ProfileCount} profiles compiled in {WarmUpSeconds:0.0} s; definitions {DefinitionsReused} read from the cache, {DefinitionsResolved} resolved, {DefinitionsRejected} damaged entries replaced",
+                    validator.PackageProfiles.Count, elapsed.TotalSeconds, cache.Reused, cache.Resolved, cache.Rejected);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
