@@ -22,7 +22,7 @@ internal static class ImportBenchmark
 
     public static async Task<int> RunAsync(string repo, int[] sizes, int serverSubjects, int[] redcapSizes)
     {
-        var concurrency = Environment.ProcessorCount;
+        var concurrency = Environment.ProcessorCount * 2; // what the import keeps in flight while sending (ImportRunner)
         Console.WriteLine($"# import benchmark: {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}");
         var work = Path.Combine(Path.GetTempPath(), "fhirgw-bench-import", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);

@@ -1,17 +1,33 @@
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Search;
 using FhirTrialGateway.Core.Storage;
+using Hl7.Fhir.Model;
 
 namespace FhirTrialGateway.Core.Audit;
 
 /// <summary>Appends an AuditEvent inside a unit of work: as a resource (searchable by admins) and as a chain link.</summary>
 public static class AuditWriter
 {
-    public static void Record(IWriteSession session, AuditTrail trail, int status)
+    /// <summary>Records the trail inside the unit of work of the change it audits (recorded at the commit's clock).</summary>
+    public static void Record(IWriteSession session, AuditTrail trail, int status) => Record(session, Prepare(trail, status, session.Now));
+
+    /// <summary>
+    /// Builds and indexes the event ahead of its unit of work, for events queued after their request ended: the single
+    /// writer then only stores and chains it.
+    /// </summary>
+    public static PreparedAudit Prepare(AuditTrail trail, int status, DateTimeOffset recorded)
     {
-        var auditEvent = trail.Build(status, session.Now);
-        var written = ResourceWriter.Create(session, auditEvent, SearchIndexer.Instance.Extract(auditEvent));
+        var auditEvent = trail.Build(status, recorded);
+        return new PreparedAudit(trail, auditEvent, SearchIndexer.Instance.Extract(auditEvent));
+    }
+
+    public static void Record(IWriteSession session, PreparedAudit audit)
+    {
+        var written = ResourceWriter.Create(session, audit.Event, audit.Rows);
         session.LinkAudit(written.Stored.Sequence, written.Stored.Json!);
-        trail.MarkCommitted();
+        audit.Trail.MarkCommitted();
     }
 }
+
+/// <summary>An AuditEvent built from its trail, with its search index rows.</summary>
+public sealed record PreparedAudit(AuditTrail Trail, AuditEvent Event, SearchIndexRows Rows);

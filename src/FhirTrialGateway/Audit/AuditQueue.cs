@@ -15,20 +15,23 @@ internal sealed class AuditQueue(IResourceStore store, ILogger<AuditQueue> logge
     private const int Capacity = 20_000;
     private const int MaxPerUnit = 512;
 
-    private readonly Channel<(AuditTrail Trail, int Status)> _pending = Channel.CreateBounded<(AuditTrail, int)>(
+    private readonly Channel<PreparedAudit> _pending = Channel.CreateBounded<PreparedAudit>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     /// <summary>Queues the event; waits only when the queue is full. Not cancellable: a client leaving does not erase its audit.</summary>
     public async ValueTask EnqueueAsync(AuditTrail trail, int status)
     {
+        // Built and indexed here, on the request's thread, recorded at the time the request ended: the single writer
+        // only stores it.
+        var audit = AuditWriter.Prepare(trail, status, DateTimeOffset.UtcNow);
         try
         {
-            await _pending.Writer.WriteAsync((trail, status), CancellationToken.None);
+            await _pending.Writer.WriteAsync(audit, CancellationToken.None);
         }
         catch (ChannelClosedException)
         {
             // Shutting down while a request finishes: write it directly (the store closes after the host has stopped).
-            await WriteAsync([(trail, status)]);
+            await WriteAsync([audit]);
         }
     }
 
@@ -41,7 +44,7 @@ internal sealed class AuditQueue(IResourceStore store, ILogger<AuditQueue> logge
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Runs until the queue is completed and empty (not until stoppingToken): queued events are written on shutdown.
-        var batch = new List<(AuditTrail Trail, int Status)>(MaxPerUnit);
+        var batch = new List<PreparedAudit>(MaxPerUnit);
         while (await _pending.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
@@ -54,15 +57,15 @@ internal sealed class AuditQueue(IResourceStore store, ILogger<AuditQueue> logge
         }
     }
 
-    private async Task WriteAsync(List<(AuditTrail Trail, int Status)> batch)
+    private async Task WriteAsync(List<PreparedAudit> batch)
     {
         try
         {
             await store.WriteAsync(session =>
             {
-                foreach (var (trail, status) in batch)
+                foreach (var audit in batch)
                 {
-                    AuditWriter.Record(session, trail, status);
+                    AuditWriter.Record(session, audit);
                 }
 
                 return batch.Count;
