@@ -64,6 +64,45 @@ public sealed class TransactionTests : GatewayTest
     }
 
     [Fact]
+    public async Task A_plain_create_pointing_at_a_conditional_create_that_matches_points_at_the_match_and_is_found_by_it()
+    {
+        // Creates are prepared (ids, rewritten references, index rows) before the transaction runs; when the
+        // conditional create then finds its match, the Observation must point at the match, in its body and its index.
+        Bundle Visit(string value)
+        {
+            var patientUrl = $"urn:uuid:{Guid.NewGuid()}";
+            var observation = TestData.WalkingDistance("x", 300);
+            observation.Identifier = [new Identifier("urn:trial:obs", value)];
+            observation.Subject = new ResourceReference(patientUrl);
+            var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = patientUrl,
+                Resource = TestData.Subject("PREP-1"),
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient", IfNoneExist = "identifier=urn:trial:subject|PREP-1" },
+            });
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                Resource = observation,
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+            });
+            return bundle;
+        }
+
+        (await PostBundle(Visit("first"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        var second = await PostBundle(Visit("second"));
+        second.StatusCode.Should().Be(HttpStatusCode.OK, await second.Content.ReadAsStringAsync());
+        var entries = (await TestData.ReadAsync<Bundle>(second)).Entry;
+        entries[0].Response.Status.Should().Be("200 OK");
+        entries[1].Response.Status.Should().Be("201 Created");
+
+        var patient = (await Gateway.FhirClient().SearchAsync<Patient>(["identifier=PREP-1"]))!.Entry.Single().Resource;
+        var found = await Gateway.FhirClient().SearchAsync<Observation>([$"subject=Patient/{patient.Id}"]);
+        found!.Entry.Select(e => ((Observation)e.Resource).Identifier.Single().Value).Should().BeEquivalentTo(["first", "second"]);
+        found.Entry.Should().OnlyContain(e => ((Observation)e.Resource).Subject.Reference == $"Patient/{patient.Id}");
+    }
+
+    [Fact]
     public async Task The_same_bundle_sent_concurrently_many_times_makes_each_resource_once()
     {
         for (var round = 0; round < 4; round++)
