@@ -75,6 +75,7 @@ internal static class MicroBenchmark
                      ("serialize", () => ResourceSerializer.SerializeJson(resource)),
                      ("build an AuditEvent", () => Trail().Build(201, DateTimeOffset.UtcNow)),
                      ("extract index rows of an AuditEvent", () => FhirTrialGateway.Core.Search.SearchIndexer.Instance.Extract(auditEvent)),
+                     ("walk the references (bundle rewriting)", () => _ = FhirTrialGateway.Core.Bundles.ReferenceRewriter.References(resource).ToList()),
                  })
         {
             for (var i = 0; i < 5000; i++)
@@ -82,6 +83,7 @@ internal static class MicroBenchmark
                 work();
             }
 
+            var allocated = GC.GetAllocatedBytesForCurrentThread();
             var stopwatch = Stopwatch.StartNew();
             var n = 0;
             while (stopwatch.ElapsedMilliseconds < 2000)
@@ -90,7 +92,9 @@ internal static class MicroBenchmark
                 n++;
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {stopwatch.Elapsed.TotalMicroseconds / n:0.0} us"));
+            allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name}: {stopwatch.Elapsed.TotalMicroseconds / n:0.0} us, {allocated / n / 1024.0:0.0} KiB allocated"));
         }
 
         StoreCreates(withAudit: false, ResourceSerializer.SerializeJson(SampleResources.Observation(1, 1)), "Observation");
