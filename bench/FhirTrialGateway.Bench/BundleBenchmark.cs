@@ -47,11 +47,7 @@ internal static class BundleBenchmark
                     var body = index < bodies.Length
                         ? bodies[index]
                         : ResourceSerializer.SerializeJson(Transaction(size, ref subjectCounter));
-                    using var content = new ByteArrayContent(body);
-                    content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
-                    using var request = new HttpRequestMessage(HttpMethod.Post, "fhir") { Content = content };
-                    request.Headers.Add("Prefer", "return=minimal");
-                    using var response = await http.SendAsync(request);
+                    using var response = await FhirPost.MinimalAsync(http, "fhir", body);
                     return response.StatusCode == HttpStatusCode.OK;
                 }
 
@@ -82,12 +78,8 @@ internal static class BundleBenchmark
             for (var i = 0; i < count; i++)
             {
                 var body = ResourceSerializer.SerializeJson(Transaction(size, ref subjectCounter));
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
-                using var request = new HttpRequestMessage(HttpMethod.Post, "fhir") { Content = content };
-                request.Headers.Add("Prefer", "return=minimal");
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.SendAsync(request);
+                using var response = await FhirPost.MinimalAsync(http, "fhir", body);
                 times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 if (response.StatusCode != HttpStatusCode.OK)
                 {

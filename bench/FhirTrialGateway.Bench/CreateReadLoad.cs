@@ -25,12 +25,7 @@ internal static class CreateReadLoad
 
         async Task<bool> Create(int client, int n)
         {
-            using var content = new ByteArrayContent(Bodies[(client * 7919 + n) % Bodies.Length]);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "fhir/Observation") { Content = content };
-            request.Headers.Add("Prefer", "return=minimal");
-            authorize?.Invoke(request);
-            using var response = await http.SendAsync(request);
+            using var response = await FhirPost.MinimalAsync(http, "fhir/Observation", Bodies[(client * 7919 + n) % Bodies.Length], authorize);
             if (response.StatusCode != HttpStatusCode.Created)
             {
                 return false;

@@ -176,11 +176,7 @@ internal static class ImportBenchmark
         var failures = 0;
         await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (body, cancellationToken) =>
         {
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
-            using var request = new HttpRequestMessage(HttpMethod.Post, fhir) { Content = content };
-            request.Headers.Add("Prefer", "return=minimal");
-            using var response = await http.SendAsync(request, cancellationToken);
+            using var response = await FhirPost.MinimalAsync(http, fhir.ToString(), body, cancellationToken: cancellationToken);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 Interlocked.Increment(ref failures);

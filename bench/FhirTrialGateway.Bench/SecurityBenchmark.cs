@@ -1,10 +1,8 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using FhirTrialGateway.Auth;
-using Microsoft.IdentityModel.JsonWebTokens;
+using FhirTrialGateway.Mapping.Smart;
 using Microsoft.IdentityModel.Tokens;
 
 namespace FhirTrialGateway.Bench;
@@ -58,25 +56,11 @@ internal static class SecurityBenchmark
     /// <summary>SMART Backend Services: a signed client assertion exchanged for an access token (valid 5 minutes).</summary>
     private static async Task<string> TokenAsync(GatewayUnderTest gateway, ECDsa key, string kid)
     {
-        var tokenUrl = new Uri(gateway.BaseUri, "auth/token").ToString();
-        var payload = new JsonObject
-        {
-            ["iss"] = "bench-ehr", ["sub"] = "bench-ehr", ["aud"] = tokenUrl, ["jti"] = Guid.NewGuid().ToString("N"),
-            ["exp"] = DateTimeOffset.UtcNow.AddMinutes(4).ToUnixTimeSeconds(),
-        };
-        var assertion = new JsonWebTokenHandler().CreateToken(payload.ToJsonString(),
-            new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = kid }, SecurityAlgorithms.EcdsaSha384));
+        var tokenUrl = new Uri(gateway.BaseUri, "auth/token");
+        var assertion = BackendServicesToken.CreateAssertion("bench-ehr", new ECDsaSecurityKey(key) { KeyId = kid },
+            SecurityAlgorithms.EcdsaSha384, tokenUrl.ToString(), TimeProvider.System);
         using var http = new HttpClient();
-        using var response = await http.PostAsync(tokenUrl, new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials",
-            ["scope"] = "system/Observation.cruds",
-            ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ["client_assertion"] = assertion,
-        }));
-        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        return response.IsSuccessStatusCode
-            ? body.GetProperty("access_token").GetString()!
-            : throw new InvalidOperationException($"No token: {body}");
+        var answer = await BackendServicesToken.RequestAsync(http, tokenUrl, assertion, "system/Observation.cruds", CancellationToken.None);
+        return answer.AccessToken ?? throw new InvalidOperationException($"No token: {answer.Status} {answer.Body}");
     }
 }

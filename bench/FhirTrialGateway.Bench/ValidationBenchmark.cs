@@ -130,11 +130,7 @@ internal static class ValidationBenchmark
 
         Func<int, int, Task<bool>> Create(byte[] body) => async (_, _) =>
         {
-            using var content = new ByteArrayContent(body);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/fhir+json");
-            using var request = new HttpRequestMessage(HttpMethod.Post, "fhir/Observation") { Content = content };
-            request.Headers.Add("Prefer", "return=minimal");
-            using var response = await http.SendAsync(request);
+            using var response = await FhirPost.MinimalAsync(http, "fhir/Observation", body);
             return response.StatusCode == HttpStatusCode.Created;
         };
 

@@ -84,7 +84,8 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
             return new EntryOutcome(200, match);
         }
 
-        if (site is not null)
+        // A prepared entry was stamped and indexed before the transaction ran.
+        if (site is not null && preparedRows is null)
         {
             Sites.Stamp(resource, site);
         }

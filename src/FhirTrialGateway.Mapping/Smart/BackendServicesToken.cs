@@ -38,6 +38,13 @@ public static class BackendServicesToken
             throw new InvalidOperationException($"{privateKeyFile}: client assertions are signed with RS384 or ES384, not {algorithm}.");
         }
 
+        return CreateAssertion(clientId, key, algorithm, tokenUrl, time);
+    }
+
+    /// <summary>The same assertion signed with a key already in memory (its KeyId is the kid).</summary>
+    public static string CreateAssertion(string clientId, SecurityKey key, string algorithm, string tokenUrl, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
         var now = time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
