@@ -14,6 +14,10 @@ internal static class CreateReadLoad
 {
     public sealed record Figures(LoadRunner.Result Creates, LoadRunner.Result Reads, double CreateCpuMicroseconds, double ReadCpuMicroseconds);
 
+    // Long enough for tiered compilation to finish: a perf profile of the first seconds under load showed the JIT
+    // (tier-1 recompiles) taking a fifth of the gateway's CPU 3-7 s after start, and none after 14 s.
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
+
     public static readonly byte[][] Bodies =
         Enumerable.Range(0, 1000).Select(n => ResourceSerializer.SerializeJson(SampleResources.Observation(n % 100, n))).ToArray();
 
@@ -35,7 +39,7 @@ internal static class CreateReadLoad
             return true;
         }
 
-        await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Create);
+        await LoadRunner.RunAsync("warm-up", clients, WarmUp, Create);
         var cpuBefore = gateway.ProcessorTime;
         var creates = await LoadRunner.RunAsync("create (durable: answered after the WAL fsync)", clients, duration, Create);
         var createCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, creates.Requests);
@@ -50,7 +54,7 @@ internal static class CreateReadLoad
             return response.StatusCode == HttpStatusCode.OK;
         }
 
-        await LoadRunner.RunAsync("warm-up", clients, TimeSpan.FromSeconds(2), Read);
+        await LoadRunner.RunAsync("warm-up", clients, WarmUp, Read);
         cpuBefore = gateway.ProcessorTime;
         var reads = await LoadRunner.RunAsync("read", clients, duration, Read);
         var readCpu = (gateway.ProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, reads.Requests);

@@ -105,7 +105,8 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
             foreach (var write in writes)
             {
                 var rows = write.ExistingMatch is null ? prepared.RowsFor(write.Entry, redirects) : null;
-                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index], rows));
+                var body = rows is null ? null : prepared.BodyFor(write.Entry.Index);
+                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index], rows, body));
             }
 
             foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET))

@@ -74,7 +74,9 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
     }
 
     /// <param name="preparedRows">The index rows extracted before the transaction ran (references already rewritten).</param>
-    public EntryOutcome Write(ResolvedWrite resolved, SearchQuery? condition, SearchIndexRows? preparedRows = null)
+    /// <param name="preparedJson">The entry serialized before the transaction ran (a create with prepared rows only).</param>
+    public EntryOutcome Write(ResolvedWrite resolved, SearchQuery? condition, SearchIndexRows? preparedRows = null,
+        PreparedJson? preparedJson = null)
     {
         var entry = resolved.Entry;
         var resource = entry.Resource!;
@@ -93,7 +95,7 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
         var tokens = preparedRows ?? SearchIndexer.Instance.Extract(resource);
         if (entry.Method == Bundle.HTTPVerb.POST)
         {
-            return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site));
+            return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site, preparedRows is null ? null : preparedJson));
         }
 
         if (entry.Request.IfNoneMatch is { Length: > 0 } ifNoneMatch)

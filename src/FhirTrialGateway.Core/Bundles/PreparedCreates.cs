@@ -1,3 +1,4 @@
+using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Search;
 using FhirTrialGateway.Core.Storage;
@@ -16,6 +17,7 @@ public sealed class PreparedCreates
 {
     private readonly Dictionary<int, string> _ids = [];
     private readonly Dictionary<int, SearchIndexRows> _rows = [];
+    private readonly Dictionary<int, PreparedJson> _bodies = [];
 
     private PreparedCreates()
     {
@@ -73,6 +75,10 @@ public sealed class PreparedCreates
             }
 
             prepared._rows[entry.Index] = SearchIndexer.Instance.Extract(entry.Resource!);
+            if (PreparedJson.Of(entry.Resource!, prepared._ids[entry.Index]) is { } body)
+            {
+                prepared._bodies[entry.Index] = body;
+            }
         }
 
         return prepared;
@@ -100,10 +106,17 @@ public sealed class PreparedCreates
             return null;
         }
 
-        return redirects.Count > 0 && ReferenceRewriter.Rewrite(entry.Resource!, redirects) > 0
-            ? SearchIndexer.Instance.Extract(entry.Resource!)
-            : rows;
+        if (redirects.Count > 0 && ReferenceRewriter.Rewrite(entry.Resource!, redirects) > 0)
+        {
+            _bodies.Remove(entry.Index); // serialized before the rewrite
+            return SearchIndexer.Instance.Extract(entry.Resource!);
+        }
+
+        return rows;
     }
+
+    /// <summary>The entry's JSON serialized in advance, if its resource has not changed since (ask after <see cref="RowsFor"/>).</summary>
+    public PreparedJson? BodyFor(int entryIndex) => _bodies.GetValueOrDefault(entryIndex);
 
     public bool IsPrepared(int entryIndex) => _rows.ContainsKey(entryIndex);
 

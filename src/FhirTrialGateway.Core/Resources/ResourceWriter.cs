@@ -16,23 +16,25 @@ public static class ResourceWriter
     /// Creates a new resource with a server-assigned id (any id in the body is replaced, as R4 says). A transaction
     /// passes the id it assigned in advance so that references to the entry can be rewritten before writing.
     /// </summary>
+    /// <param name="json">The resource serialized before the writer (<see cref="PreparedJson"/>), for the id it was prepared with.</param>
     public static WriteResult Create(IWriteSession session, Resource resource, SearchIndexRows tokens,
-        string? assignedId = null, string? site = null)
+        string? assignedId = null, string? site = null, PreparedJson? json = null)
     {
         var id = assignedId ?? NewId();
-        var stored = Append(session, resource, id, VersionMethod.Create, previousVersion: 0, tokens, Sites.Of(resource, site));
+        var stored = Append(session, resource, id, VersionMethod.Create, previousVersion: 0, tokens, Sites.Of(resource, site),
+            json?.Id == id ? json : null);
         return new WriteResult(stored, resource, WriteKind.Created);
     }
 
     /// <summary>Create unless the <paramref name="condition"/> matches: one match is returned untouched, several are 412.</summary>
     public static WriteResult ConditionalCreate(IWriteSession session, Resource resource, SearchIndexRows tokens,
-        SearchQuery condition, string? site = null)
+        SearchQuery condition, string? site = null, PreparedJson? json = null)
     {
         var matches = session.FindIds(condition with { Site = site }, limit: 2);
         switch (matches.Count)
         {
             case 0:
-                return Create(session, resource, tokens, site: site);
+                return Create(session, resource, tokens, json?.Id, site, json);
             case 1:
                 var existing = session.ReadCurrent(resource.TypeName, matches[0])
                                ?? throw new InvalidOperationException("A matched resource has no current version.");
@@ -139,15 +141,24 @@ public static class ResourceWriter
     }
 
     private static StoredResource Append(IWriteSession session, Resource resource, string id, VersionMethod method,
-        int previousVersion, SearchIndexRows tokens, string? site)
+        int previousVersion, SearchIndexRows tokens, string? site, PreparedJson? prepared = null)
     {
         var version = previousVersion + 1;
         var now = session.Now;
-        resource.Id = id;
-        resource.Meta ??= new Meta();
-        resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        resource.Meta.LastUpdated = now;
-        var json = ResourceSerializer.SerializeJson(resource);
+        byte[] json;
+        if (prepared is not null)
+        {
+            json = prepared.Complete(resource, version, now);
+        }
+        else
+        {
+            resource.Id = id;
+            resource.Meta ??= new Meta();
+            resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            resource.Meta.LastUpdated = now;
+            json = ResourceSerializer.SerializeJson(resource);
+        }
+
         var sequence = session.Append(new NewVersion(resource.TypeName, id, version, now, method, json, tokens, site));
         return new StoredResource(resource.TypeName, id, version, now, method, json, sequence, site);
     }

@@ -41,7 +41,7 @@ public static class GatewayApp
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
-            .WriteTo.Async(sink => sink.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture))
+            .WriteTo.BatchedConsole(TimeSpan.FromMilliseconds(200))
             .CreateLogger();
         builder.Services.AddSerilog(logger, dispose: true);
 

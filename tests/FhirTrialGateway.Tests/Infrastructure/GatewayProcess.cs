@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -25,7 +26,11 @@ public sealed class GatewayProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<GatewayProcess> StartAsync(string databasePath, int? port = null)
+    /// <summary>Every line the process wrote to standard output so far.</summary>
+    public ConcurrentQueue<string> Output { get; } = new();
+
+    /// <param name="logLevel">Serilog's minimum level (Error keeps the crash tests' output small).</param>
+    public static async Task<GatewayProcess> StartAsync(string databasePath, int? port = null, string logLevel = "Error")
     {
         var chosen = port ?? FreePort();
         var executable = Path.Combine(AppContext.BaseDirectory, "fhirgw.dll");
@@ -39,18 +44,24 @@ public sealed class GatewayProcess : IDisposable
         foreach (var argument in new[]
                  {
                      executable, "--urls", $"http://127.0.0.1:{chosen}", $"--Storage:Sqlite:Path={databasePath}",
-                     "--Auth:Enabled=false", "--Serilog:MinimumLevel:Default=Error", "--Validation:WarmOnStart=false",
+                     "--Auth:Enabled=false", $"--Serilog:MinimumLevel:Default={logLevel}", "--Validation:WarmOnStart=false",
                  })
         {
             start.ArgumentList.Add(argument);
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        var gateway = new GatewayProcess(process, chosen);
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                gateway.Output.Enqueue(line.Data);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var gateway = new GatewayProcess(process, chosen);
         await gateway.WaitUntilReadyAsync();
         return gateway;
     }
