@@ -48,9 +48,6 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         // the micro benchmark: 249-281 us per Observation unit before, 133-147 us after).
         Pragma(writeConnection, "PRAGMA temp_store = MEMORY");
         Pragma(writeConnection, $"PRAGMA busy_timeout = {options.BusyTimeoutSeconds * 1000}");
-        // SQLite's default page cache is 2 MiB: the writer's index B-trees outgrow it at once and every insert read
-        // its pages back with pread (5% of the writer's CPU in a perf profile of the create load).
-        Pragma(writeConnection, $"PRAGMA cache_size = -{options.WriterCacheMebibytes * 1024}");
         // The WalCheckpointer copies the WAL into the database beside the writer; the writer's own checkpoint (SQLite's
         // automatic one, at this many WAL pages) then has little left to copy and lets the WAL restart from its beginning.
         Pragma(writeConnection, $"PRAGMA wal_autocheckpoint = {options.WalCheckpointPages}");

@@ -15,9 +15,6 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public int WalCheckpointPages { get; set; } = 4000;
 
-    /// <summary>The writer connection's page cache, in MiB (SQLite's default is 2).</summary>
-    public int WriterCacheMebibytes { get; set; } = 64;
-
     /// <summary>How long a reader waits on a locked database before failing.</summary>
     public int BusyTimeoutSeconds { get; set; } = 30;
 }
