@@ -53,6 +53,7 @@ public static class GatewayApp
         builder.Services.AddHostedService(services => services.GetRequiredService<Audit.AuditQueue>());
         builder.Services.AddSingleton(builder.Configuration.GetSection("Bundles").Get<BundleLimits>() ?? new BundleLimits());
         builder.Services.AddSingleton<BundleService>();
+        builder.Services.AddSingleton<LargeBundleGate>();
         builder.AddGatewayValidation();
 
         var auth = builder.AddGatewayAuthentication();

@@ -11,8 +11,9 @@ internal static class BundleEndpoints
 {
     public static void MapBundleEndpoints(this RouteGroupBuilder fhir) => fhir.MapPost("/", Process);
 
-    private static async Task<IResult> Process(HttpContext context, BundleService bundles, BundleLimits limits)
+    private static async Task<IResult> Process(HttpContext context, BundleService bundles, BundleLimits limits, LargeBundleGate gate)
     {
+        using var turn = await gate.EnterAsync(context.Request);
         var body = await FhirRequestContext.ReadResourceAsync(context.Request, limits.MaxRequestBodyBytes);
         if (body is not Bundle bundle)
         {
