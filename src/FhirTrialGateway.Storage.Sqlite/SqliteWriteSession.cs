@@ -56,8 +56,8 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
             "$type", "$id", "$version", "$seq", "$deleted", "$lu", "$site");
         _updateResource = Prepare(
             "UPDATE resources SET version = $version, seq = $seq, deleted = $deleted, last_updated = $lu, site = $site " +
-            "WHERE resource_type = $type AND id = $id",
-            "$type", "$id", "$version", "$seq", "$deleted", "$lu", "$site");
+            "WHERE rid = $rid",
+            "$rid", "$version", "$seq", "$deleted", "$lu", "$site");
         _findRid = Prepare("SELECT rid FROM resources WHERE resource_type = $type AND id = $id", "$type", "$id");
         _insertVersion = Prepare(
             "INSERT INTO resource_versions (seq, rid, resource_type, id, version, last_updated, method, body, site) " +
@@ -120,28 +120,27 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
 
         // Version 1 is a new row; a later version (also a re-create after a delete) updates the resource's row.
         long rid;
-        var row = version.Version == 1 ? _insertResource : _updateResource;
-        Bind(row, ("$type", version.ResourceType), ("$id", version.Id), ("$version", version.Version), ("$seq", sequence),
-            ("$deleted", deleted ? 1 : 0), ("$lu", lastUpdated), ("$site", (object?)version.Site ?? DBNull.Value));
+        var site = (object?)version.Site ?? DBNull.Value;
         if (version.Version == 1)
         {
-            row.ExecuteNonQuery();
+            Bind(_insertResource, ("$type", version.ResourceType), ("$id", version.Id), ("$version", version.Version), ("$seq", sequence),
+                ("$deleted", deleted ? 1 : 0), ("$lu", lastUpdated), ("$site", site));
+            _insertResource.ExecuteNonQuery();
             rid = SQLitePCL.raw.sqlite3_last_insert_rowid(_connection.Handle);
         }
         else
         {
-            if (row.ExecuteNonQuery() != 1)
-            {
-                throw new InvalidOperationException($"{version.ResourceType}/{version.Id} has no resource row to take version {version.Version}.");
-            }
-
             Bind(_findRid, ("$type", version.ResourceType), ("$id", version.Id));
-            rid = (long)_findRid.ExecuteScalar()!;
+            rid = _findRid.ExecuteScalar() as long?
+                  ?? throw new InvalidOperationException($"{version.ResourceType}/{version.Id} has no resource row to take version {version.Version}.");
+            Bind(_updateResource, ("$rid", rid), ("$version", version.Version), ("$seq", sequence), ("$deleted", deleted ? 1 : 0),
+                ("$lu", lastUpdated), ("$site", site));
+            _updateResource.ExecuteNonQuery();
         }
 
         Bind(_insertVersion, ("$seq", sequence), ("$rid", rid), ("$type", version.ResourceType), ("$id", version.Id),
             ("$version", version.Version), ("$lu", lastUpdated), ("$method", (int)version.Method),
-            ("$body", (object?)version.Json ?? DBNull.Value), ("$site", (object?)version.Site ?? DBNull.Value));
+            ("$body", (object?)version.Json ?? DBNull.Value), ("$site", site));
         _insertVersion.ExecuteNonQuery();
 
         if (version.Version > 1)

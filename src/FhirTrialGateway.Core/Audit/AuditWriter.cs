@@ -29,7 +29,7 @@ public static class AuditWriter
 
     public static void Record(IWriteSession session, PreparedAudit audit)
     {
-        var written = ResourceWriter.Create(session, audit.Event, audit.Rows, audit.Json?.Id, json: audit.Json);
+        var written = ResourceWriter.Create(session, audit.Event, audit.Rows, json: audit.Json);
         session.LinkAudit(written.Stored.Sequence, written.Stored.Json!);
         audit.Trail.MarkCommitted();
     }

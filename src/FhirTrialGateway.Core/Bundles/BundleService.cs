@@ -104,9 +104,8 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
 
             foreach (var write in writes)
             {
-                var rows = write.ExistingMatch is null ? prepared.RowsFor(write.Entry, redirects) : null;
-                var body = rows is null ? null : prepared.BodyFor(write.Entry.Index);
-                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index], rows, body));
+                var ahead = write.ExistingMatch is null ? prepared.For(write.Entry, redirects) : null;
+                results[write.Entry.Index] = InEntry(write.Entry, () => executor.Write(write, conditions[write.Entry.Index], ahead));
             }
 
             foreach (var entry in entries.Where(e => e.Method == Bundle.HTTPVerb.GET))

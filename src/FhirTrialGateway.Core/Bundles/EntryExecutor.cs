@@ -73,10 +73,8 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
         }
     }
 
-    /// <param name="preparedRows">The index rows extracted before the transaction ran (references already rewritten).</param>
-    /// <param name="preparedJson">The entry serialized before the transaction ran (a create with prepared rows only).</param>
-    public EntryOutcome Write(ResolvedWrite resolved, SearchQuery? condition, SearchIndexRows? preparedRows = null,
-        PreparedJson? preparedJson = null)
+    /// <param name="prepared">The entry's index rows and JSON made before the transaction ran (references already rewritten).</param>
+    public EntryOutcome Write(ResolvedWrite resolved, SearchQuery? condition, PreparedEntry? prepared = null)
     {
         var entry = resolved.Entry;
         var resource = entry.Resource!;
@@ -87,15 +85,15 @@ internal sealed class EntryExecutor(IWriteSession session, string baseUrl, strin
         }
 
         // A prepared entry was stamped and indexed before the transaction ran.
-        if (site is not null && preparedRows is null)
+        if (site is not null && prepared is null)
         {
             Sites.Stamp(resource, site);
         }
 
-        var tokens = preparedRows ?? SearchIndexer.Instance.Extract(resource);
+        var tokens = prepared?.Rows ?? SearchIndexer.Instance.Extract(resource);
         if (entry.Method == Bundle.HTTPVerb.POST)
         {
-            return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site, preparedRows is null ? null : preparedJson));
+            return Outcome(ResourceWriter.Create(session, resource, tokens, resolved.Id, site, prepared?.Json));
         }
 
         if (entry.Request.IfNoneMatch is { Length: > 0 } ifNoneMatch)

@@ -16,8 +16,7 @@ namespace FhirTrialGateway.Core.Bundles;
 public sealed class PreparedCreates
 {
     private readonly Dictionary<int, string> _ids = [];
-    private readonly Dictionary<int, SearchIndexRows> _rows = [];
-    private readonly Dictionary<int, PreparedJson> _bodies = [];
+    private readonly Dictionary<int, PreparedEntry> _entries = [];
 
     private PreparedCreates()
     {
@@ -74,11 +73,8 @@ public sealed class PreparedCreates
                 Sites.Stamp(entry.Resource!, site);
             }
 
-            prepared._rows[entry.Index] = SearchIndexer.Instance.Extract(entry.Resource!);
-            if (PreparedJson.Of(entry.Resource!, prepared._ids[entry.Index]) is { } body)
-            {
-                prepared._bodies[entry.Index] = body;
-            }
+            prepared._entries[entry.Index] = new PreparedEntry(
+                SearchIndexer.Instance.Extract(entry.Resource!), PreparedJson.Of(entry.Resource!, prepared._ids[entry.Index]));
         }
 
         return prepared;
@@ -96,29 +92,23 @@ public sealed class PreparedCreates
     public string? AssignedId(int entryIndex) => _ids.GetValueOrDefault(entryIndex);
 
     /// <summary>
-    /// The entry's index rows when its references are already rewritten; null when the writer must rewrite them.
-    /// <paramref name="redirects"/> maps the targets of conditional creates that matched an existing resource to it.
+    /// What the entry got in advance when its references are already rewritten; null when the writer must rewrite them.
+    /// <paramref name="redirects"/> maps the targets of conditional creates that matched an existing resource to it;
+    /// an entry redirected here is indexed again and loses its JSON (serialized before the rewrite).
     /// </summary>
-    public SearchIndexRows? RowsFor(EntryRequest entry, IReadOnlyDictionary<string, string> redirects)
+    public PreparedEntry? For(EntryRequest entry, IReadOnlyDictionary<string, string> redirects)
     {
-        if (!_rows.TryGetValue(entry.Index, out var rows))
+        if (!_entries.TryGetValue(entry.Index, out var prepared))
         {
             return null;
         }
 
-        if (redirects.Count > 0 && ReferenceRewriter.Rewrite(entry.Resource!, redirects) > 0)
-        {
-            _bodies.Remove(entry.Index); // serialized before the rewrite
-            return SearchIndexer.Instance.Extract(entry.Resource!);
-        }
-
-        return rows;
+        return redirects.Count > 0 && ReferenceRewriter.Rewrite(entry.Resource!, redirects) > 0
+            ? new PreparedEntry(SearchIndexer.Instance.Extract(entry.Resource!), null)
+            : prepared;
     }
 
-    /// <summary>The entry's JSON serialized in advance, if its resource has not changed since (ask after <see cref="RowsFor"/>).</summary>
-    public PreparedJson? BodyFor(int entryIndex) => _bodies.GetValueOrDefault(entryIndex);
-
-    public bool IsPrepared(int entryIndex) => _rows.ContainsKey(entryIndex);
+    public bool IsPrepared(int entryIndex) => _entries.ContainsKey(entryIndex);
 
     private static bool NeedsWriter(string reference, HashSet<string> needWriter) =>
         needWriter.Contains(reference)
@@ -126,3 +116,6 @@ public sealed class PreparedCreates
         || reference.StartsWith("urn:oid:", StringComparison.Ordinal)
         || (reference.Contains('?', StringComparison.Ordinal) && !reference.StartsWith('#'));
 }
+
+/// <summary>A POST entry's search index rows and (unless its placeholder was ambiguous) its JSON, made before the writer.</summary>
+public sealed record PreparedEntry(SearchIndexRows Rows, PreparedJson? Json);

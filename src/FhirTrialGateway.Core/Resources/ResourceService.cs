@@ -68,7 +68,7 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         var tokens = _indexer.Extract(resource);
         var json = PreparedJson.Of(resource, ResourceWriter.NewId()); // serialized here, not on the writer thread
         return ifNoneExist is null
-            ? store.WriteAsync(session => Audited(session, audit, ResourceWriter.Create(session, resource, tokens, json?.Id, site, json)), cancellationToken)
+            ? store.WriteAsync(session => Audited(session, audit, ResourceWriter.Create(session, resource, tokens, site: site, json: json)), cancellationToken)
             : store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist, site, json)),
                 cancellationToken);
     }

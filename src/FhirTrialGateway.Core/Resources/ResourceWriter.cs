@@ -16,11 +16,11 @@ public static class ResourceWriter
     /// Creates a new resource with a server-assigned id (any id in the body is replaced, as R4 says). A transaction
     /// passes the id it assigned in advance so that references to the entry can be rewritten before writing.
     /// </summary>
-    /// <param name="json">The resource serialized before the writer (<see cref="PreparedJson"/>), for the id it was prepared with.</param>
+    /// <param name="json">The resource serialized before the writer (<see cref="PreparedJson"/>); its id is the default id.</param>
     public static WriteResult Create(IWriteSession session, Resource resource, SearchIndexRows tokens,
         string? assignedId = null, string? site = null, PreparedJson? json = null)
     {
-        var id = assignedId ?? NewId();
+        var id = assignedId ?? json?.Id ?? NewId();
         var stored = Append(session, resource, id, VersionMethod.Create, previousVersion: 0, tokens, Sites.Of(resource, site),
             json?.Id == id ? json : null);
         return new WriteResult(stored, resource, WriteKind.Created);
@@ -34,7 +34,7 @@ public static class ResourceWriter
         switch (matches.Count)
         {
             case 0:
-                return Create(session, resource, tokens, json?.Id, site, json);
+                return Create(session, resource, tokens, site: site, json: json);
             case 1:
                 var existing = session.ReadCurrent(resource.TypeName, matches[0])
                                ?? throw new InvalidOperationException("A matched resource has no current version.");

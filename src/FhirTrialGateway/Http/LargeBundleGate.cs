@@ -24,7 +24,7 @@ internal sealed class LargeBundleGate(BundleLimits limits) : IDisposable
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
 
-    /// <summary>A lease to dispose when the bundle is answered; a small bundle gets one at once.</summary>
+    /// <summary>A lease to dispose when the bundle is answered; null for a small bundle, which never waits.</summary>
     public async ValueTask<IDisposable?> EnterAsync(HttpRequest request)
     {
         if (request.ContentLength is { } length && length < limits.LargeBodyBytes)
