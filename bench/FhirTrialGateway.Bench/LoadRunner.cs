@@ -9,8 +9,16 @@ internal static class LoadRunner
     {
         public double PerSecond => Requests / Seconds;
 
+        /// <summary>Percentiles computed elsewhere (wrk's histogram) when the single latencies are not at hand.</summary>
+        public IReadOnlyDictionary<double, double>? FixedPercentiles { get; init; }
+
         public double Percentile(double p)
         {
+            if (FixedPercentiles is not null)
+            {
+                return FixedPercentiles.TryGetValue(p, out var fixedValue) ? fixedValue : double.NaN;
+            }
+
             if (LatenciesMs.Length == 0)
             {
                 return double.NaN;

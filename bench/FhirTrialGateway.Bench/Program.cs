@@ -10,8 +10,13 @@ using FhirTrialGateway.Core.Fhir;
 // process, and measures in the same run the baseline that bounds it. Figures go to docs/benchmarks.md.
 var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 16 };
 var seconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 10 };
-var core = new Command("core", "Create and read throughput and latency, with the SDK's parse/serialize baseline.") { clients, seconds };
-core.SetAction((parse, _) => CoreBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds))));
+var load = new Option<LoadGenerator>("--load")
+{
+    Description = "What sends the create/read load: wrk (the default when installed) or HttpClient (in this process).",
+    DefaultValueFactory = _ => CreateReadLoad.DefaultGenerator,
+};
+var core = new Command("core", "Create and read throughput and latency, with the SDK's parse/serialize baseline.") { clients, seconds, load };
+core.SetAction((parse, _) => CoreBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(load)));
 var micro = new Command("micro", "Per-step cost of a create on one thread: parse, index extraction, serialize.");
 micro.SetAction(_ => MicroBenchmark.Run());
 var bundleSeconds = new Option<int>("--seconds") { Description = "Measured seconds per cell.", DefaultValueFactory = _ => 5 };
@@ -25,8 +30,8 @@ var search = new Command("search", "Search latency and throughput over a store o
 search.SetAction((parse, _) => SearchBenchmark.RunAsync(parse.GetValue(searchResources), parse.GetValue(searchDatabase), parse.GetValue(searchClients),
     TimeSpan.FromSeconds(parse.GetValue(searchSeconds))));
 var securitySeconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 8 };
-var security = new Command("security", "Create and read with authentication, scopes and audit on, against development mode, in one run.") { clients, securitySeconds };
-security.SetAction((parse, _) => SecurityBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(securitySeconds))));
+var security = new Command("security", "Create and read with authentication, scopes and audit on, against development mode, in one run.") { clients, securitySeconds, load };
+security.SetAction((parse, _) => SecurityBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(securitySeconds)), parse.GetValue(load)));
 var validationProfiles = new Option<string>("--profiles") { Description = "The trial package folder.", DefaultValueFactory = _ => "profiles" };
 var validationSeconds = new Option<int>("--seconds") { Description = "Measured seconds per phase.", DefaultValueFactory = _ => 8 };
 var validation = new Command("validation", "Validator cold start, throughput on 1 and all cores, and the cost of validation on write.")

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using FhirTrialGateway.Auth;
 using FhirTrialGateway.Mapping.Smart;
@@ -14,13 +13,13 @@ namespace FhirTrialGateway.Bench;
 /// </summary>
 internal static class SecurityBenchmark
 {
-    public static async Task<int> RunAsync(int clients, TimeSpan duration)
+    public static async Task<int> RunAsync(int clients, TimeSpan duration, LoadGenerator generator)
     {
-        Console.WriteLine($"# security benchmark: {clients} clients, {duration.TotalSeconds:0} s per phase, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"# security benchmark: {clients} clients, {duration.TotalSeconds:0} s per phase, load from {generator}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         CreateReadLoad.Figures development;
         await using (var open = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", "Validation:WarmOnStart=false"]))
         {
-            development = await CreateReadLoad.RunAsync(open, clients, duration);
+            development = await CreateReadLoad.RunAsync(open, clients, duration, generator);
         }
 
         using var key = JwkFiles.Generate(SecurityAlgorithms.EcdsaSha384);
@@ -35,8 +34,7 @@ internal static class SecurityBenchmark
         ]))
         {
             var token = await TokenAsync(gateway, (ECDsa)key, kid);
-            secured = await CreateReadLoad.RunAsync(gateway, clients, duration,
-                request => request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token));
+            secured = await CreateReadLoad.RunAsync(gateway, clients, duration, generator, token);
         }
 
         Console.WriteLine();

@@ -218,6 +218,38 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     public Task<T> WriteAsync<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken) =>
         _writer.EnqueueAsync(work, cancellationToken);
 
+    public Task<AuditIndexBacklog> ReadAuditIndexBacklogAsync(int limit, CancellationToken cancellationToken)
+    {
+        using var connection = OpenRead();
+        // One snapshot for the mark and the links after it.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT indexed_through, (SELECT COALESCE(MAX(link), 0) FROM audit_chain) FROM audit_index_mark WHERE id = 1";
+        long indexedThrough, lastLink;
+        using (var mark = command.ExecuteReader())
+        {
+            mark.Read();
+            indexedThrough = mark.GetInt64(0);
+            lastLink = mark.GetInt64(1);
+        }
+
+        command.CommandText = "SELECT c.link, v.rid, v.body FROM audit_chain c JOIN resource_versions v ON v.seq = c.version_seq " +
+                              "WHERE c.link > $after ORDER BY c.link LIMIT $limit";
+        command.Parameters.AddWithValue("$after", indexedThrough);
+        command.Parameters.AddWithValue("$limit", limit);
+        var next = new List<UnindexedAudit>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                next.Add(new UnindexedAudit(reader.GetInt64(0), reader.GetInt64(1), (byte[])reader.GetValue(2)));
+            }
+        }
+
+        return Task.FromResult(new AuditIndexBacklog(indexedThrough, lastLink, next));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _writer.DisposeAsync();

@@ -1,13 +1,18 @@
 using FhirTrialGateway.Core.Audit;
+using FhirTrialGateway.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace FhirTrialGateway.Storage.Sqlite;
 
-/// <summary>The audit chain links, written in the same transaction as the AuditEvent they cover.</summary>
+/// <summary>
+/// The audit chain links, written in the same transaction as the AuditEvent they cover, and the AuditEvents' search
+/// index rows, written later (<see cref="AuditSearchIndex"/>).
+/// </summary>
 internal sealed partial class SqliteWriteSession
 {
     private SqliteCommand? _lastAuditHash;
     private SqliteCommand? _insertAuditLink;
+    private SqliteCommand? _advanceAuditIndexMark;
 
     public void LinkAudit(long versionSequence, byte[] record)
     {
@@ -22,8 +27,28 @@ internal sealed partial class SqliteWriteSession
         _insertAuditLink.ExecuteNonQuery();
     }
 
+    public bool IndexAudits(long afterLink, long throughLink, IReadOnlyList<(long ResourceKey, SearchIndexRows Rows)> audits)
+    {
+        // Compare-and-set on the mark: whoever indexes these links first wins; anyone else writes nothing.
+        _advanceAuditIndexMark ??= Prepare("UPDATE audit_index_mark SET indexed_through = $through WHERE id = 1 AND indexed_through = $after",
+            "$through", "$after");
+        Bind(_advanceAuditIndexMark, ("$through", throughLink), ("$after", afterLink));
+        if (_advanceAuditIndexMark.ExecuteNonQuery() != 1)
+        {
+            return false;
+        }
+
+        foreach (var (resourceKey, rows) in audits)
+        {
+            WriteIndexRows(resourceKey, "AuditEvent", rows);
+        }
+
+        return true;
+    }
+
     private void DisposeAuditCommands()
     {
+        _advanceAuditIndexMark?.Dispose();
         _lastAuditHash?.Dispose();
         _insertAuditLink?.Dispose();
     }

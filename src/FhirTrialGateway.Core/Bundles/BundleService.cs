@@ -15,8 +15,11 @@ namespace FhirTrialGateway.Core.Bundles;
 /// none, processed in the order R4 sets (DELETE, POST, PUT, GET), with bundle-local and conditional references
 /// resolved. A batch runs every entry as its own unit, so one bad entry never stops the others.
 /// </summary>
-public sealed class BundleService(IResourceStore store, ResourceService resources, BundleLimits limits, WriteValidator? validator = null)
+public sealed class BundleService(IResourceStore store, ResourceService resources, BundleLimits limits, WriteValidator? validator = null,
+    AuditSearchIndex? auditIndex = null)
 {
+    private readonly AuditSearchIndex _auditIndex = auditIndex ?? new AuditSearchIndex(store);
+
     /// <param name="authorize">Throws (a 403 FhirException) when the caller may not run an entry; called for every
     /// entry before anything of the bundle runs (transaction) or before the entry runs (batch).</param>
     /// <param name="audit">The request's audit trail: a transaction records it in its unit of work; a batch records one
@@ -31,6 +34,13 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
                 $"The bundle has {bundle.Entry.Count} entries; this server takes at most {limits.MaxEntries} (Bundles:MaxEntries)."));
         }
 
+        // A transaction's searches and every conditional reference are resolved inside a unit of work, where AuditEvents
+        // still waiting for their index rows cannot be indexed: index them first.
+        if (ReadsAuditEventRows(bundle))
+        {
+            await _auditIndex.CatchUpAsync(cancellationToken);
+        }
+
         return bundle.Type switch
         {
             Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, includeResources, authorize, audit, site, cancellationToken),
@@ -39,6 +49,15 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
                 $"POST to the base takes a transaction or batch Bundle, not '{bundle.Type?.ToString() ?? "(no type)"}'.", "Bundle.type"),
         };
     }
+
+    private static bool ReadsAuditEventRows(Bundle bundle) =>
+        bundle.Entry.Any(entry =>
+            (entry.Request?.Url is { } url && IsAuditEventSearch(url))
+            || (entry.Resource is not null && ReferenceRewriter.References(entry.Resource).Any(r => r.Reference is { } value && IsAuditEventSearch(value))));
+
+    private static bool IsAuditEventSearch(string url) =>
+        url.StartsWith(AuditSearchIndex.AuditEventType, StringComparison.Ordinal)
+        && (url.Length == AuditSearchIndex.AuditEventType.Length || url[AuditSearchIndex.AuditEventType.Length] == '?');
 
     private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, bool includeResources, Action<EntryRequest> authorize,
         AuditTrail? audit, string? site, CancellationToken cancellationToken)

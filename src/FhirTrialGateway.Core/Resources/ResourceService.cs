@@ -11,9 +11,10 @@ namespace FhirTrialGateway.Core.Resources;
 /// forms. It checks what can be checked before touching the store (type, id, body), extracts index rows outside
 /// the write path, and runs each write as one unit of work in the store.
 /// </summary>
-public sealed class ResourceService(IResourceStore store, WriteValidator? validator = null)
+public sealed class ResourceService(IResourceStore store, WriteValidator? validator = null, AuditSearchIndex? auditIndex = null)
 {
     private readonly SearchIndexer _indexer = SearchIndexer.Instance;
+    private readonly AuditSearchIndex _auditIndex = auditIndex ?? new AuditSearchIndex(store);
 
     /// <param name="site">The caller's site (a hospital client); another site's resources answer 404.</param>
     public async Task<StoredResource> ReadAsync(string resourceType, string id, CancellationToken cancellationToken, string? site = null)
@@ -172,8 +173,16 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         return await store.ReadHistoryAsync(query, cancellationToken);
     }
 
-    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
-        store.SearchAsync(query, cancellationToken);
+    /// <summary>A search sees every AuditEvent written before it began: their index rows are written first if need be.</summary>
+    public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
+    {
+        if (AuditSearchIndex.Concerns(query))
+        {
+            await _auditIndex.CatchUpAsync(cancellationToken);
+        }
+
+        return await store.SearchAsync(query, cancellationToken);
+    }
 
     private static void RequireBodyType(string resourceType, Resource resource)
     {

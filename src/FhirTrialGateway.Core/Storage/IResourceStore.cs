@@ -28,6 +28,12 @@ public interface IResourceStore
     /// rethrown to the caller; otherwise its result is returned once the commit is durable.
     /// </summary>
     Task<T> WriteAsync<T>(Func<IWriteSession, T> work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Where AuditEvent indexing stands: the last audit chain link indexed and the oldest AuditEvents after it, in
+    /// chain order (at most <paramref name="limit"/>); see <see cref="Audit.AuditSearchIndex"/>.
+    /// </summary>
+    Task<AuditIndexBacklog> ReadAuditIndexBacklogAsync(int limit, CancellationToken cancellationToken);
 }
 
 /// <summary>What a unit of work may do inside a write transaction.</summary>
@@ -47,7 +53,24 @@ public interface IWriteSession
 
     /// <summary>Links the audit record stored as version <paramref name="versionSequence"/> into the audit hash chain.</summary>
     void LinkAudit(long versionSequence, byte[] record);
+
+    /// <summary>
+    /// Writes the index rows of AuditEvents stored earlier and records that every link up to
+    /// <paramref name="throughLink"/> is indexed, but only if the links indexed so far end exactly at
+    /// <paramref name="afterLink"/> (so that no AuditEvent is ever indexed twice or skipped); returns false, having
+    /// written nothing, if they do not.
+    /// </summary>
+    bool IndexAudits(long afterLink, long throughLink, IReadOnlyList<(long ResourceKey, SearchIndexRows Rows)> audits);
 }
+
+/// <summary>
+/// The last audit chain link whose AuditEvent has index rows, the last link there is, and the next AuditEvents that
+/// have no index rows yet.
+/// </summary>
+public sealed record AuditIndexBacklog(long IndexedThrough, long LastLink, IReadOnlyList<UnindexedAudit> Next);
+
+/// <summary>An AuditEvent stored without its index rows: its audit chain link, its resource key and its stored JSON.</summary>
+public sealed record UnindexedAudit(long Link, long ResourceKey, byte[] Json);
 
 /// <summary>A version to append. <see cref="Json"/> is null for a delete. <see cref="Index"/> replaces the resource's index rows.</summary>
 public sealed record NewVersion(

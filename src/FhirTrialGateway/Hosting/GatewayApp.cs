@@ -48,7 +48,10 @@ public static class GatewayApp
         var sqlite = builder.Configuration.GetSection("Storage:Sqlite").Get<SqliteStoreOptions>() ?? new SqliteStoreOptions();
         builder.Services.AddSingleton<IResourceStore>(services =>
             SqliteResourceStore.Open(sqlite, services.GetRequiredService<ILoggerFactory>().CreateLogger("Storage")));
+        builder.Services.AddSingleton<Core.Audit.AuditSearchIndex>();
         builder.Services.AddSingleton<ResourceService>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Audit").Get<Audit.AuditIndexingOptions>() ?? new Audit.AuditIndexingOptions());
+        builder.Services.AddHostedService<Audit.AuditIndexingService>();
         builder.Services.AddSingleton<Audit.AuditQueue>();
         builder.Services.AddHostedService(services => services.GetRequiredService<Audit.AuditQueue>());
         builder.Services.AddSingleton(builder.Configuration.GetSection("Bundles").Get<BundleLimits>() ?? new BundleLimits());

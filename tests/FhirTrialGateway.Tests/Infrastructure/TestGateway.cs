@@ -36,6 +36,9 @@ public sealed class TestGateway : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The gateway's own services (its store, for tests that drive the storage seam directly).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Starts a gateway; <paramref name="settings"/> are extra configuration such as "Fhir:MaxRequestBodyBytes=1000".</summary>
     public static Task<TestGateway> StartAsync(params string[] settings) => StartAsync(null, settings);
 
