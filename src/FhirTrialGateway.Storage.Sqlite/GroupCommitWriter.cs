@@ -107,10 +107,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 }
 
                 Execute(_savepoint, transaction);
+                _session.BeginUnit();
                 try
                 {
                     unit.Run(_session);
                     Execute(_release, transaction);
+                    _session.EndUnit(kept: true);
                     committed.Add(unit);
                 }
                 catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 13 or 10 })
@@ -118,10 +120,12 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                     // The unit's own failure (a FHIR precondition, a constraint): undo it alone.
                     Execute(_rollbackToSavepoint, transaction);
                     Execute(_release, transaction);
+                    _session.EndUnit(kept: false);
                     unit.Fail(ex);
                 }
             }
 
+            _session.WriteHeldIndexRows();
             transaction.Commit();
             if (committed.Count > 0)
             {
@@ -149,6 +153,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         }
         finally
         {
+            _session.DiscardHeldIndexRows();
             _session.Transaction = null;
             transaction?.Dispose();
         }

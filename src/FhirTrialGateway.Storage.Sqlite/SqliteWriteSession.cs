@@ -99,6 +99,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
 
     public IReadOnlyList<string> FindIds(SearchQuery query, int limit)
     {
+        WriteHeldIndexRows();
         using var command = _connection.CreateCommand();
         command.Transaction = Transaction;
         SearchSql.BuildIds(command, query, limit);
@@ -143,16 +144,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
             ("$body", (object?)version.Json ?? DBNull.Value), ("$site", site));
         _insertVersion.ExecuteNonQuery();
 
-        if (version.Version > 1)
-        {
-            foreach (var delete in _deleteIndexRows)
-            {
-                Bind(delete, ("$rid", rid));
-                delete.ExecuteNonQuery();
-            }
-        }
-
-        WriteIndexRows(rid, version.ResourceType, version.Index);
+        HoldIndexRows(rid, version.ResourceType, version.Index, replacesRows: version.Version > 1);
         return sequence;
     }
 

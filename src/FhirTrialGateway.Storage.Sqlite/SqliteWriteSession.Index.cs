@@ -1,0 +1,103 @@
+using FhirTrialGateway.Core.Storage;
+
+namespace FhirTrialGateway.Storage.Sqlite;
+
+/// <summary>
+/// Search index rows are held back while a group's units run and written once, just before the group commits, outside
+/// every unit's savepoint. Why: SQLite copies each page a savepoint changes into the statement sub-journal, and an
+/// Observation's twenty-odd index rows touch pages in three B-trees per row; written inside the unit, each create paid
+/// for those copies (perf: memmove and sub-journal work on the writer thread). Anything in the session that reads the
+/// index (<see cref="FindIds"/>) writes the held rows first, so a unit always sees every version written before it.
+/// A unit that is rolled back takes its held rows with it, and gets back any earlier rows it wrote into its savepoint.
+/// </summary>
+internal sealed partial class SqliteWriteSession
+{
+    /// <summary>Held rows by resource key: only the newest version of a resource in the group counts.</summary>
+    private readonly Dictionary<long, HeldRows> _heldIndexRows = [];
+
+    /// <summary>What the running unit changed in <see cref="_heldIndexRows"/>, to undo it if the unit is rolled back.</summary>
+    private readonly List<(long Rid, HeldRows? Before)> _unitUndo = [];
+
+    private bool _inUnit;
+
+    /// <param name="ReplacesRows">Rows of an earlier version may be in the tables and must go first.</param>
+    private sealed record HeldRows(string Type, SearchIndexRows Rows, bool ReplacesRows);
+
+    public void BeginUnit()
+    {
+        _unitUndo.Clear();
+        _inUnit = true;
+    }
+
+    /// <summary>The unit's savepoint was released (<paramref name="kept"/>) or rolled back.</summary>
+    public void EndUnit(bool kept)
+    {
+        if (!kept)
+        {
+            for (var i = _unitUndo.Count - 1; i >= 0; i--)
+            {
+                var (rid, before) = _unitUndo[i];
+                if (before is null)
+                {
+                    _heldIndexRows.Remove(rid);
+                }
+                else
+                {
+                    _heldIndexRows[rid] = before;
+                }
+            }
+        }
+
+        _unitUndo.Clear();
+        _inUnit = false;
+    }
+
+    /// <summary>Writes every held row (before the commit, or before a query of the index inside a unit).</summary>
+    public void WriteHeldIndexRows()
+    {
+        foreach (var (rid, held) in _heldIndexRows)
+        {
+            if (held.ReplacesRows)
+            {
+                foreach (var delete in _deleteIndexRows)
+                {
+                    Bind(delete, ("$rid", rid));
+                    delete.ExecuteNonQuery();
+                }
+            }
+
+            WriteIndexRows(rid, held.Type, held.Rows);
+            if (_inUnit)
+            {
+                // Written inside the unit's savepoint: if the unit is rolled back, so are these rows, and they are held again.
+                _unitUndo.Add((rid, held));
+            }
+        }
+
+        _heldIndexRows.Clear();
+    }
+
+    /// <summary>After the group's commit or rollback: nothing of it is held any more.</summary>
+    public void DiscardHeldIndexRows()
+    {
+        _heldIndexRows.Clear();
+        _unitUndo.Clear();
+        _inUnit = false;
+    }
+
+    private void HoldIndexRows(long rid, string type, SearchIndexRows rows, bool replacesRows)
+    {
+        if (rows.Count == 0 && !replacesRows)
+        {
+            return;
+        }
+
+        _heldIndexRows.TryGetValue(rid, out var before);
+        if (_inUnit)
+        {
+            _unitUndo.Add((rid, before));
+        }
+
+        _heldIndexRows[rid] = new HeldRows(type, rows, replacesRows || (before?.ReplacesRows ?? false));
+    }
+}
