@@ -17,7 +17,10 @@ public sealed class AuditSearchIndex(IResourceStore store) : IDisposable
 {
     public const string AuditEventType = "AuditEvent";
 
-    /// <summary>AuditEvents per unit of work: about 20 ms of the writer's time, so other writes wait at most that long.</summary>
+    /// <summary>
+    /// AuditEvents per unit of work. Other writes queue behind a chunk: a whole catch-up ran at about 14,000 AuditEvents
+    /// per second (parsing and extraction included), so a chunk holds them up for some tens of milliseconds at most.
+    /// </summary>
     public const int ChunkSize = 500;
 
     /// <summary>Another instance of this class over the same store indexed the same AuditEvents first.</summary>
