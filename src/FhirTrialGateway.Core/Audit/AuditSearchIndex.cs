@@ -1,6 +1,8 @@
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Search;
 using FhirTrialGateway.Core.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FhirTrialGateway.Core.Audit;
 
@@ -13,7 +15,7 @@ namespace FhirTrialGateway.Core.Audit;
 /// ahead of any search that can match an AuditEvent (<see cref="Concerns"/>), and in the background while the gateway
 /// has CPU to spare. The store keeps how far indexing got, so a backlog survives a restart.
 /// </summary>
-public sealed class AuditSearchIndex(IResourceStore store) : IDisposable
+public sealed class AuditSearchIndex(IResourceStore store, ILogger<AuditSearchIndex>? logger = null) : IDisposable
 {
     public const string AuditEventType = "AuditEvent";
 
@@ -82,12 +84,28 @@ public sealed class AuditSearchIndex(IResourceStore store) : IDisposable
         }
 
         // Parsed and indexed here, outside the writer; the writer only inserts the rows and moves the mark.
-        var rows = backlog.Next
-            .Select(audit => (audit.ResourceKey, SearchIndexer.Instance.Extract(ResourceSerializer.ParseStored(audit.Json))))
-            .ToList();
+        var rows = backlog.Next.Select(audit => (audit.ResourceKey, RowsOf(audit))).ToList();
         var lastLink = backlog.Next[^1].Link;
         // Not cancellable once queued: a chunk is written whole or not at all, and the caller waits for it.
         var written = await store.WriteAsync(session => session.IndexAudits(backlog.IndexedThrough, lastLink, rows), CancellationToken.None);
         return written ? rows.Count : Overtaken;
+    }
+
+    /// <summary>
+    /// A stored AuditEvent that cannot be read (its bytes were changed in the file) gets no rows: it must not stop
+    /// every later one from being indexed. `fhirgw audit verify` reports the change; the log names the link.
+    /// </summary>
+    private SearchIndexRows RowsOf(UnindexedAudit audit)
+    {
+        try
+        {
+            return SearchIndexer.Instance.Extract(ResourceSerializer.ParseStored(audit.Json));
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or Hl7.Fhir.Serialization.DeserializationFailedException or FormatException)
+        {
+            (logger ?? NullLogger<AuditSearchIndex>.Instance).LogError(
+                "The AuditEvent of audit link {AuditLink} cannot be read and is left out of the search index; run `fhirgw audit verify`", audit.Link);
+            return SearchIndexRows.Empty;
+        }
     }
 }

@@ -100,6 +100,30 @@ public sealed class AuditSearchIndexTests : GatewayTest
         AuditIndexFile.RowsMatchTheStoredEvents(Gateway.DatabasePath);
     }
 
+    [Fact]
+    public async Task An_AuditEvent_changed_in_the_file_into_unreadable_bytes_does_not_stop_the_others_from_being_indexed()
+    {
+        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-6"));
+        for (var i = 0; i < 3; i++)
+        {
+            (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        // The client's first request (metadata) and the create come first: the last link is a read.
+        var lastRead = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 5);
+        using (var connection = new SqliteConnection($"Data Source={Gateway.DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var tamper = connection.CreateCommand();
+            tamper.CommandText = "UPDATE resource_versions SET body = CAST('{\"resourceType\": \"AuditEv' AS BLOB) " +
+                                 $"WHERE seq = (SELECT version_seq FROM audit_chain WHERE link = {lastRead})";
+            tamper.ExecuteNonQuery().Should().Be(1);
+        }
+
+        (await Total("fhir/AuditEvent?subtype=read&_summary=count")).Should().Be(2, "one of the three reads' events is unreadable now");
+        (await Total("fhir/AuditEvent?subtype=create&_summary=count")).Should().Be(1);
+    }
+
     private async Task<int> Total(string url)
     {
         var response = await Http.GetAsync(url);
