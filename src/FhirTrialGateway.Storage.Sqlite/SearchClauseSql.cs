@@ -104,51 +104,53 @@ internal static class SearchClauseSql
                 return;
             case HasClause has:
                 sql.Append("r.id IN (SELECT h.target_id FROM reference_index h WHERE h.resource_type = ")
-                    .Append(sql.Bind(has.Source.ResourceType)).Append(" AND h.param = ").Append(sql.Bind(has.Parameter))
-                    .Append(" AND h.target_type = ").Append(resourceType is null ? "r.resource_type" : sql.Bind(resourceType))
+                    .Append(sql.Bind(has.Source.ResourceType)).Append(" AND ");
+                AppendParameterRows(sql, "h", has.Source.ResourceType, [has.Parameter]);
+                sql.Append("h.target_type = ").Append(resourceType is null ? "r.resource_type" : sql.Bind(resourceType))
                     .Append(" AND h.rid IN (");
                 SearchSql.AppendSelect(sql, has.Source, SearchSql.KeyOnly);
                 sql.Append("))");
                 return;
             case MissingClause missing:
-                sql.Append(missing.Missing ? "NOT EXISTS" : "EXISTS").Append(" (SELECT 1 FROM ").Append(TableOf(missing.Type))
-                    .Append($" x WHERE x.rid = {key} AND x.param = ").Append(sql.Bind(missing.Parameter)).Append(')');
+                sql.Append(missing.Missing ? "NOT EXISTS" : "EXISTS").Append(" (SELECT 1 FROM ").Append(TableOf(missing.Type)).Append(" x WHERE ");
+                AppendParameterRows(sql, "x", resourceType, [missing.Parameter]);
+                sql.Append($"x.rid = {key})");
                 return;
         }
 
         var negated = clause is TokenClause { Not: true };
         sql.Append(negated ? "NOT EXISTS" : "EXISTS").Append(" (SELECT 1 FROM ").Append(Table(clause)!).Append($" x WHERE x.rid = {key} AND ");
-        AppendCondition(sql, clause, "x");
+        AppendCondition(sql, clause, "x", resourceType);
         sql.Append(')');
     }
 
     /// <summary>The clause's condition on index rows of alias <paramref name="a"/>: the parameter and its ORed values.</summary>
-    public static void AppendCondition(SqlText sql, SearchClause clause, string a)
+    public static void AppendCondition(SqlText sql, SearchClause clause, string a, string? resourceType)
     {
         switch (clause)
         {
             case TokenClause token:
-                sql.Append($"{a}.param = ").Append(sql.Bind(token.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [token.Parameter]);
                 AppendAny(sql, token.Values, v => AppendToken(sql, a, "system", "code", v));
                 break;
             case StringClause text:
-                sql.Append($"{a}.param = ").Append(sql.Bind(text.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [text.Parameter]);
                 AppendAny(sql, text.Values, v => AppendString(sql, $"{a}.norm", $"{a}.exact", text.Match, v));
                 break;
             case DateClause date:
-                sql.Append($"{a}.param = ").Append(sql.Bind(date.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [date.Parameter]);
                 AppendAny(sql, date.Values, v => AppendRange(sql, $"{a}.low", $"{a}.high", v.Prefix, v.Low, v.High));
                 break;
             case NumberClause number:
-                sql.Append($"{a}.param = ").Append(sql.Bind(number.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [number.Parameter]);
                 AppendAny(sql, number.Values, v => AppendPoint(sql, $"{a}.value", v));
                 break;
             case QuantityClause quantity:
-                sql.Append($"{a}.param = ").Append(sql.Bind(quantity.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [quantity.Parameter]);
                 AppendAny(sql, quantity.Values, v => AppendQuantity(sql, a, v));
                 break;
             case ReferenceClause reference:
-                AppendParameters(sql, a, reference.Parameters);
+                AppendParameterRows(sql, a, resourceType, reference.Parameters);
                 AppendAny(sql, reference.Values, v =>
                 {
                     sql.Append($"{a}.target_id = ").Append(sql.Bind(v.Id));
@@ -159,7 +161,7 @@ internal static class SearchClauseSql
                 });
                 break;
             case ChainClause chain:
-                sql.Append($"{a}.param = ").Append(sql.Bind(chain.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [chain.Parameter]);
                 AppendAny(sql, chain.Targets, target =>
                 {
                     sql.Append($"{a}.target_type = ").Append(sql.Bind(target.ResourceType)).Append($" AND {a}.target_id IN (");
@@ -168,11 +170,11 @@ internal static class SearchClauseSql
                 });
                 break;
             case UriClause uri:
-                sql.Append($"{a}.param = ").Append(sql.Bind(uri.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [uri.Parameter]);
                 AppendAny(sql, uri.Values, v => AppendUri(sql, $"{a}.uri", uri.Match, v));
                 break;
             case CompositeClause composite:
-                sql.Append($"{a}.param = ").Append(sql.Bind(composite.Parameter)).Append(" AND ");
+                AppendParameterRows(sql, a, resourceType, [composite.Parameter]);
                 AppendAny(sql, composite.Values, v => AppendComposite(sql, a, v));
                 break;
             default:
@@ -180,16 +182,62 @@ internal static class SearchClauseSql
         }
     }
 
-    private static void AppendParameters(SqlText sql, string a, IReadOnlyList<string> parameters)
+    /// <summary>
+    /// "a.param = p AND " for the rows of <paramref name="parameters"/> (ORed). A parameter stored as other parameters'
+    /// rows (<see cref="SearchParameterInfo.StoredAs"/>) stands for those rows, restricted to its reference target type
+    /// if it has one; a token's ":text" rows follow their parameter.
+    /// </summary>
+    public static void AppendParameterRows(SqlText sql, string a, string? resourceType, IReadOnlyList<string> parameters) =>
+        sql.Append(ParameterRows(sql, a, resourceType, parameters));
+
+    /// <summary>The condition of <see cref="AppendParameterRows"/> as text (its values bound on <paramref name="sql"/>).</summary>
+    public static string ParameterRows(SqlText sql, string a, string? resourceType, IReadOnlyList<string> parameters)
     {
-        if (parameters.Count == 1)
+        var plain = new List<string>();
+        var typed = new List<(string Parameter, string TargetType)>();
+        foreach (var parameter in parameters)
         {
-            sql.Append($"{a}.param = ").Append(sql.Bind(parameters[0])).Append(" AND ");
+            var text = parameter.EndsWith(":text", StringComparison.Ordinal);
+            var name = text ? parameter[..^":text".Length] : parameter;
+            var alias = resourceType is null ? null : SearchParameters.Instance.Find(resourceType, name)?.StoredAs;
+            if (alias is null)
+            {
+                plain.Add(parameter);
+                continue;
+            }
+
+            var stored = alias.Parameters.Select(p => text ? p + ":text" : p);
+            if (alias.TargetType is null)
+            {
+                plain.AddRange(stored);
+            }
+            else
+            {
+                typed.AddRange(stored.Select(p => (p, alias.TargetType)));
+            }
         }
-        else
+
+        plain = [.. plain.Distinct(StringComparer.Ordinal)];
+        typed = [.. typed.Distinct().Where(t => !plain.Contains(t.Parameter))]; // the whole parameter covers its typed part
+        if (typed.Count == 0)
         {
-            sql.Append($"{a}.param IN (").Append(sql.BindList(parameters)).Append(") AND ");
+            return plain.Count == 1 ? $"{a}.param = {sql.Bind(plain[0])} AND " : $"{a}.param IN ({sql.BindList(plain)}) AND ";
         }
+
+        // The alias's own rows were "references that resolve to the type": local ones carry it, absolute URLs (kept whole,
+        // with no type) name it in their path, as ValuePath's resolve() filter decides.
+        var terms = typed.Select(t =>
+        {
+            var type = sql.Bind(t.TargetType);
+            return $"({a}.param = {sql.Bind(t.Parameter)} AND ({a}.target_type = {type} OR ({a}.target_type IS NULL AND "
+                   + $"{a}.target_id LIKE {sql.Bind("%/" + t.TargetType + "/%")})))";
+        }).ToList();
+        if (plain.Count > 0)
+        {
+            terms.Insert(0, $"{a}.param IN ({sql.BindList(plain)})");
+        }
+
+        return (terms.Count == 1 ? terms[0] : "(" + string.Join(" OR ", terms) + ")") + " AND ";
     }
 
     private static void AppendAny<T>(SqlText sql, IReadOnlyList<T> values, Action<T> append)

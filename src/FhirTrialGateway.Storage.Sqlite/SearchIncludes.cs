@@ -56,8 +56,8 @@ internal static class SearchIncludes
     private static List<Keyed> Follow(SqliteConnection connection, SqliteTransaction transaction, IncludeSpec include, List<Keyed> from)
     {
         var result = new List<Keyed>();
-        var parameters = include.Parameter == "*"
-            ? SearchParameters.Instance.For(include.SourceType).Values.Where(p => p.Type == SearchParamType.Reference).Select(p => (object)p.Name).ToList()
+        IReadOnlyList<string> parameters = include.Parameter == "*"
+            ? SearchParameters.Instance.For(include.SourceType).Values.Where(p => p.Type == SearchParamType.Reference).Select(p => p.Name).ToList()
             : [include.Parameter];
         if (!include.Reverse)
         {
@@ -69,8 +69,9 @@ internal static class SearchIncludes
                 var sql = new SqlText(command);
                 sql.Append($"SELECT DISTINCT r.rid, {SearchSql.VersionColumns} FROM reference_index x ")
                     .Append("JOIN resources r ON r.resource_type = x.target_type AND r.id = x.target_id JOIN resource_versions v ON v.seq = r.seq ")
-                    .Append("WHERE x.rid IN (").Append(sql.BindList(chunk)).Append(") AND x.param IN (").Append(sql.BindList(parameters))
-                    .Append(") AND r.deleted = 0");
+                    .Append("WHERE x.rid IN (").Append(sql.BindList(chunk)).Append(") AND ");
+                SearchClauseSql.AppendParameterRows(sql, "x", include.SourceType, parameters);
+                sql.Append("r.deleted = 0");
                 if (include.TargetType is not null)
                 {
                     sql.Append(" AND x.target_type = ").Append(sql.Bind(include.TargetType));
@@ -97,8 +98,9 @@ internal static class SearchIncludes
                 var sql = new SqlText(command);
                 sql.Append($"SELECT DISTINCT r.rid, {SearchSql.VersionColumns} FROM reference_index x ")
                     .Append("JOIN resources r ON r.rid = x.rid JOIN resource_versions v ON v.seq = r.seq ")
-                    .Append("WHERE x.resource_type = ").Append(sql.Bind(include.SourceType))
-                    .Append(" AND x.param IN (").Append(sql.BindList(parameters)).Append(") AND x.target_id IN (").Append(sql.BindList(chunk))
+                    .Append("WHERE x.resource_type = ").Append(sql.Bind(include.SourceType)).Append(" AND ");
+                SearchClauseSql.AppendParameterRows(sql, "x", include.SourceType, parameters);
+                sql.Append("x.target_id IN (").Append(sql.BindList(chunk))
                     .Append(") AND x.target_type = ").Append(sql.Bind(group.Key)).Append(" AND r.deleted = 0");
                 command.CommandText = sql.Text.ToString();
                 Read(command, result);

@@ -71,7 +71,7 @@ internal static class SearchSql
         }
 
         // Sorted: every match is sorted anyway, so the keyset condition applies to the computed sort values.
-        var sortExpressions = query.Sort.Select(k => SortExpression(sql, k)).ToList();
+        var sortExpressions = query.Sort.Select(k => SortExpression(sql, k, query.ResourceType)).ToList();
         sql.Append("SELECT * FROM (");
         AppendSelect(sql, query with { Cursor = null }, null, withSnapshot: true, joinVersion: true,
             extraColumns: sortExpressions.Select((e, i) => $"{e} AS s{i}").ToList());
@@ -143,7 +143,7 @@ internal static class SearchSql
         if (driver is not null)
         {
             sql.Append(" AND ");
-            SearchClauseSql.AppendCondition(sql, driver, "d");
+            SearchClauseSql.AppendCondition(sql, driver, "d", query.ResourceType);
         }
 
         foreach (var clause in query.Clauses.Where(c => !ReferenceEquals(c, driver)))
@@ -196,7 +196,7 @@ internal static class SearchSql
     /// The value a resource sorts by for one key (R4: the lowest value ascending, the highest descending), with
     /// resources lacking a value last either way.
     /// </summary>
-    private static string SortExpression(SqlText sql, SortKey key)
+    private static string SortExpression(SqlText sql, SortKey key, string? resourceType)
     {
         var numeric = key.Type is SearchParamType.Date or SearchParamType.Number or SearchParamType.Quantity
                       || key.Parameter == SearchParameters.LastUpdated;
@@ -223,7 +223,7 @@ internal static class SearchSql
             SearchParamType.Reference => "target_id",
             _ => "uri",
         };
-        return $"COALESCE((SELECT {aggregate}(x.{column}) FROM {SearchClauseSql.TableOf(key.Type)} x WHERE x.rid = r.rid AND x.param = "
-               + $"{sql.Bind(key.Parameter)}), {missing})";
+        var rows = SearchClauseSql.ParameterRows(sql, "x", resourceType, [key.Parameter]);
+        return $"COALESCE((SELECT {aggregate}(x.{column}) FROM {SearchClauseSql.TableOf(key.Type)} x WHERE {rows}x.rid = r.rid), {missing})";
     }
 }

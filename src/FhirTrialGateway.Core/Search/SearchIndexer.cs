@@ -29,6 +29,11 @@ public sealed class SearchIndexer
                 continue; // columns of the resources table
             }
 
+            if (parameter.StoredAs is not null && parameter.Type != SearchParamType.Reference)
+            {
+                continue; // searched through other parameters' rows
+            }
+
             values.Clear();
             parameter.Path.Select(resource, values);
             if (values.Count == 0)
@@ -44,7 +49,16 @@ public sealed class SearchIndexer
 
             foreach (var value in values)
             {
-                Add(parameter, value, rows);
+                if (parameter.StoredAs is null)
+                {
+                    Add(parameter, value, rows);
+                }
+                else if (value is ResourceReference { Identifier: { } identifier })
+                {
+                    // Searched through its twin's reference rows; only its :identifier rows are its own (a token row
+                    // has no target type to narrow the twin's by).
+                    AddTokens(parameter.Name + ":identifier", identifier, rows);
+                }
             }
         }
 

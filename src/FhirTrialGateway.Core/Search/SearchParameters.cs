@@ -17,7 +17,22 @@ public sealed record SearchParameterInfo(
 {
     /// <summary>Reference parameters whose targets are every resource type (Observation.focus, for example).</summary>
     public bool TargetsAnything => Targets.Count > 100;
+
+    /// <summary>
+    /// Set when this parameter selects nothing that other parameters of the type do not already index: it has no
+    /// index rows of its own and is searched through theirs (<see cref="IndexAlias"/>).
+    /// </summary>
+    public IndexAlias? StoredAs { get; init; }
 }
+
+/// <summary>
+/// A parameter searched through other parameters' index rows: the rows of <see cref="Parameters"/>, and when
+/// <see cref="TargetType"/> is set only those whose reference targets that type. Derived from the SearchParameter
+/// expressions: Observation's <c>combo-code</c> is <c>Observation.code | Observation.component.code</c>, the union of
+/// <c>code</c> and <c>component-code</c>; its <c>patient</c> is <c>Observation.subject.where(resolve() is Patient)</c>,
+/// <c>subject</c> restricted to Patient.
+/// </summary>
+public sealed record IndexAlias(IReadOnlyList<string> Parameters, string? TargetType);
 
 /// <summary>A two-part composite: the base nodes, then the token part and the second part, relative to a node.</summary>
 public sealed record CompositeInfo(ValuePath Base, ValuePath First, ValuePath Second, SearchParamType SecondType);
@@ -79,6 +94,7 @@ public sealed class SearchParameters
     private static FrozenDictionary<string, SearchParameterInfo> Build(string resourceType)
     {
         var result = new Dictionary<string, SearchParameterInfo>(StringComparer.Ordinal);
+        var expressions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var definition in ResourceLevel.Concat(ModelInfo.SearchParameters.Where(d => d.Resource == resourceType)))
         {
             if (definition.Name is not { } name || string.IsNullOrEmpty(definition.Expression) || result.ContainsKey(name))
@@ -90,10 +106,72 @@ public sealed class SearchParameters
             if (info is not null)
             {
                 result[name] = info;
+                expressions[name] = NarrowToType(definition.Expression!, resourceType);
+            }
+        }
+
+        var aliases = result.Values.Select(info => (info.Name, Alias: AliasOf(info, expressions, result)))
+            .Where(a => a.Alias is not null).ToDictionary(a => a.Name, a => a.Alias!, StringComparer.Ordinal);
+        foreach (var (name, alias) in aliases)
+        {
+            // Only onto parameters that keep their own rows.
+            if (!alias.Parameters.Any(aliases.ContainsKey))
+            {
+                result[name] = result[name] with { StoredAs = alias };
             }
         }
 
         return result.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="parameter"/> is (1) a reference parameter whose expression is another reference
+    /// parameter's followed by <c>.where(resolve() is T)</c>, or (2) a parameter whose union branches are exactly the
+    /// branches of two or more other parameters of the same type. Composites and the parameters aliases point at
+    /// keep their own rows.
+    /// </summary>
+    private static IndexAlias? AliasOf(SearchParameterInfo parameter, Dictionary<string, string> expressions,
+        Dictionary<string, SearchParameterInfo> all)
+    {
+        if (parameter.Composite is not null || parameter.Name.StartsWith('_'))
+        {
+            return null;
+        }
+
+        var expression = expressions[parameter.Name];
+        var candidates = all.Values
+            .Where(other => other.Name != parameter.Name && other.Type == parameter.Type && other.Composite is null && !other.Name.StartsWith('_'))
+            .ToList();
+        if (parameter.Type == SearchParamType.Reference)
+        {
+            const string Resolve = ".where(resolve() is ";
+            var at = expression.LastIndexOf(Resolve, StringComparison.Ordinal);
+            if (at > 0 && expression.EndsWith(')') && SplitTopLevelUnion(expression).Count == 1)
+            {
+                var baseExpression = expression[..at];
+                var target = expression[(at + Resolve.Length)..^1].Trim();
+                var twin = candidates.FirstOrDefault(other => expressions[other.Name] == baseExpression);
+                if (twin is not null && FhirModel.IsResourceType(target))
+                {
+                    return new IndexAlias([twin.Name], target);
+                }
+            }
+        }
+
+        var branches = SplitTopLevelUnion(expression).ToHashSet(StringComparer.Ordinal);
+        if (branches.Count < 2)
+        {
+            return null;
+        }
+
+        var parts = candidates
+            .Select(other => (other.Name, Branches: SplitTopLevelUnion(expressions[other.Name]).ToHashSet(StringComparer.Ordinal)))
+            .Where(other => other.Branches.IsSubsetOf(branches))
+            .ToList();
+        var covered = parts.SelectMany(p => p.Branches).ToHashSet(StringComparer.Ordinal);
+        return parts.Count >= 2 && covered.SetEquals(branches)
+            ? new IndexAlias([.. parts.Select(p => p.Name).Order(StringComparer.Ordinal)], null)
+            : null;
     }
 
     private static SearchParameterInfo? Describe(string resourceType, SearchParamDefinition definition)

@@ -26,8 +26,9 @@ public sealed class IndexExtractionTests
         rows.Tokens.Should().Contain([new TokenIndexEntry("code", "http://loinc.org", "8480-6"), new TokenIndexEntry("status", null, "final"),
             new TokenIndexEntry("_tag", "urn:t", "x")]);
         rows.Strings.Should().Contain(new StringIndexEntry("code:text", "sbp", "SBP"));
-        rows.References.Should().Contain([new ReferenceIndexEntry("subject", "Patient", "p1"), new ReferenceIndexEntry("patient", "Patient", "p1"),
+        rows.References.Should().Contain([new ReferenceIndexEntry("subject", "Patient", "p1"),
             new ReferenceIndexEntry("performer", null, "https://other.example/fhir/Practitioner/9")]);
+        rows.References.Should().NotContain(r => r.Parameter == "patient", "patient is searched through subject's rows (IndexAlias)");
         var date = rows.Dates.Single(d => d.Parameter == "date");
         date.Low.Should().Be(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds());
         date.High.Should().Be(SearchValues.MaxInstant, "an open Period end goes on forever");
