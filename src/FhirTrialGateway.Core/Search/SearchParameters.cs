@@ -95,6 +95,7 @@ public sealed class SearchParameters
     {
         var result = new Dictionary<string, SearchParameterInfo>(StringComparer.Ordinal);
         var expressions = new Dictionary<string, string>(StringComparer.Ordinal);
+        var compositeParts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var definition in ResourceLevel.Concat(ModelInfo.SearchParameters.Where(d => d.Resource == resourceType)))
         {
             if (definition.Name is not { } name || string.IsNullOrEmpty(definition.Expression) || result.ContainsKey(name))
@@ -107,10 +108,15 @@ public sealed class SearchParameters
             {
                 result[name] = info;
                 expressions[name] = NarrowToType(definition.Expression!, resourceType);
+                if (info.Composite is not null)
+                {
+                    // Composites can only stand for composites made of the same parts.
+                    compositeParts[name] = string.Join(" ; ", definition.Component!.Select(c => c.Expression));
+                }
             }
         }
 
-        var aliases = result.Values.Select(info => (info.Name, Alias: AliasOf(info, expressions, result)))
+        var aliases = result.Values.Select(info => (info.Name, Alias: AliasOf(info, expressions, compositeParts, result)))
             .Where(a => a.Alias is not null).ToDictionary(a => a.Name, a => a.Alias!, StringComparer.Ordinal);
         foreach (var (name, alias) in aliases)
         {
@@ -127,20 +133,25 @@ public sealed class SearchParameters
     /// <summary>
     /// Whether <paramref name="parameter"/> is (1) a reference parameter whose expression is another reference
     /// parameter's followed by <c>.where(resolve() is T)</c>, or (2) a parameter whose union branches are exactly the
-    /// branches of two or more other parameters of the same type. Composites and the parameters aliases point at
-    /// keep their own rows.
+    /// branches of two or more other parameters of the same type (for composites: with the same component expressions,
+    /// so that Observation's combo-code-value-quantity is code-value-quantity and component-code-value-quantity).
+    /// The parameters aliases point at keep their own rows.
     /// </summary>
     private static IndexAlias? AliasOf(SearchParameterInfo parameter, Dictionary<string, string> expressions,
-        Dictionary<string, SearchParameterInfo> all)
+        Dictionary<string, string> compositeParts, Dictionary<string, SearchParameterInfo> all)
     {
-        if (parameter.Composite is not null || parameter.Name.StartsWith('_'))
+        if (parameter.Name.StartsWith('_'))
         {
             return null;
         }
 
         var expression = expressions[parameter.Name];
         var candidates = all.Values
-            .Where(other => other.Name != parameter.Name && other.Type == parameter.Type && other.Composite is null && !other.Name.StartsWith('_'))
+            .Where(other => other.Name != parameter.Name && other.Type == parameter.Type && !other.Name.StartsWith('_')
+                            && (parameter.Composite is null
+                                ? other.Composite is null
+                                : other.Composite is not null && other.Composite.SecondType == parameter.Composite.SecondType
+                                  && compositeParts[other.Name] == compositeParts[parameter.Name]))
             .ToList();
         if (parameter.Type == SearchParamType.Reference)
         {

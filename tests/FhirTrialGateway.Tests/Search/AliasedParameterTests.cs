@@ -4,7 +4,7 @@ namespace FhirTrialGateway.Tests.Search;
 
 /// <summary>
 /// Parameters that the index stores as other parameters' rows (IndexAlias: Observation's combo-* as the union of the
-/// plain and component parameters, patient as subject restricted to Patient) answer exactly as if they had rows of
+/// plain and component parameters, composites included, patient as subject restricted to Patient) answer exactly as if they had rows of
 /// their own, in every place a search names a parameter.
 /// </summary>
 public sealed class AliasedParameterTests : SearchTest
@@ -60,6 +60,9 @@ public sealed class AliasedParameterTests : SearchTest
         (await IdsAsync("Observation?combo-code:text=heart")).Should().Equal(s.Plain);
         (await IdsAsync("Observation?combo-value-quantity=gt100")).Should().Equal(s.Panel);
         (await IdsAsync("Observation?combo-value-quantity=72||/min")).Should().Equal(s.Plain);
+        (await IdsAsync("Observation?combo-code-value-quantity=8480-6$gt100")).Should().Equal(s.Panel);
+        (await IdsAsync("Observation?combo-code-value-quantity=http://loinc.org|8867-4$72")).Should().Equal(s.Plain);
+        (await IdsAsync("Observation?code-value-quantity=8480-6$gt100")).Should().BeEmpty("the systolic value is a component's");
         (await IdsAsync("Observation?combo-code:missing=true")).Should().BeEmpty();
         (await IdsAsync("Observation?combo-value-quantity:missing=true")).Should().BeEquivalentTo([s.GroupObs, s.AbsoluteObs]);
     }

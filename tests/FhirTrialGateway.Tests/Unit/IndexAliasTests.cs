@@ -19,7 +19,8 @@ public sealed class IndexAliasTests(ITestOutputHelper output)
         observation["combo-code"].StoredAs!.TargetType.Should().BeNull();
         observation["code"].StoredAs.Should().BeNull();
         observation["subject"].StoredAs.Should().BeNull();
-        observation["code-value-quantity"].StoredAs.Should().BeNull("composites keep their own rows");
+        observation["code-value-quantity"].StoredAs.Should().BeNull();
+        observation["combo-code-value-quantity"].StoredAs!.Parameters.Should().Equal("code-value-quantity", "component-code-value-quantity");
     }
 
     [Fact]
