@@ -29,7 +29,8 @@ public sealed class AuditSearchIndexTests : GatewayTest
         }
 
         (await Http.GetAsync("fhir/Patient/not-there")).StatusCode.Should().Be(HttpStatusCode.NotFound);
-        var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 7);
+        // The client's metadata request, the create, five reads and the failed read: eight events.
+        var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 8);
         AuditIndexFile.IndexedThrough(Gateway.DatabasePath).Should().Be(0, "background indexing is off, so nothing is indexed yet");
         AuditIndexFile.AuditEventRowCount(Gateway.DatabasePath).Should().Be(0);
 
@@ -46,7 +47,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
     {
         var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-2"));
         (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
-        await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 2);
+        await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 3); // metadata, create, read
 
         (await Http.GetAsync("fhir/Patient?identifier=AX-2")).StatusCode.Should().Be(HttpStatusCode.OK);
         AuditIndexFile.IndexedThrough(Gateway.DatabasePath).Should().Be(0, "a Patient search reads no AuditEvent rows");
@@ -64,7 +65,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
         var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-3"));
         await Parallel.ForEachAsync(Enumerable.Range(0, 1200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, token) =>
             (await Http.GetAsync($"fhir/Patient/{patient!.Id}", token)).EnsureSuccessStatusCode());
-        var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 1201);
+        var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 1202); // metadata, create, reads
 
         var store = Gateway.Services.GetRequiredService<IResourceStore>();
         using var first = new AuditSearchIndex(store);
@@ -86,7 +87,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
             (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 4);
+        await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 5); // metadata, create, three reads
         var transaction = new Bundle { Type = Bundle.BundleType.Transaction };
         transaction.Entry.Add(new Bundle.EntryComponent
         {
@@ -147,7 +148,7 @@ public sealed class AuditBackgroundIndexingTests : GatewayTest
             (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
         }
 
-        var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 21);
+        var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 22); // metadata, create, reads
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (AuditIndexFile.IndexedThrough(Gateway.DatabasePath) < written && DateTime.UtcNow < deadline)
         {
