@@ -153,19 +153,12 @@ public sealed class SearchParameters
                                 : other.Composite is not null && other.Composite.SecondType == parameter.Composite.SecondType
                                   && compositeParts[other.Name] == compositeParts[parameter.Name]))
             .ToList();
-        if (parameter.Type == SearchParamType.Reference)
+        if (parameter.Type == SearchParamType.Reference && ValuePath.TrySplitResolveFilter(expression, out var basePath, out var target))
         {
-            const string Resolve = ".where(resolve() is ";
-            var at = expression.LastIndexOf(Resolve, StringComparison.Ordinal);
-            if (at > 0 && expression.EndsWith(')') && SplitTopLevelUnion(expression).Count == 1)
+            var twin = candidates.FirstOrDefault(other => expressions[other.Name] == basePath);
+            if (twin is not null && FhirModel.IsResourceType(target))
             {
-                var baseExpression = expression[..at];
-                var target = expression[(at + Resolve.Length)..^1].Trim();
-                var twin = candidates.FirstOrDefault(other => expressions[other.Name] == baseExpression);
-                if (twin is not null && FhirModel.IsResourceType(target))
-                {
-                    return new IndexAlias([twin.Name], target);
-                }
+                return new IndexAlias([twin.Name], target);
             }
         }
 

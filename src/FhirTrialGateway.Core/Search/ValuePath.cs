@@ -33,6 +33,18 @@ public sealed partial class ValuePath
         }
     }
 
+    /// <summary>
+    /// Splits <c>Path.where(resolve() is Type)</c> (one branch, as written) into the path and the type the reference
+    /// must resolve to; false for anything else.
+    /// </summary>
+    internal static bool TrySplitResolveFilter(string branch, out string path, out string type)
+    {
+        var match = ResolveSuffix().Match(branch);
+        path = match.Success ? match.Groups["path"].Value : "";
+        type = match.Success ? match.Groups["type"].Value : "";
+        return match.Success;
+    }
+
     private static Branch ParseBranch(string branch, string? resourceType)
     {
         var text = Unwrap(branch.Trim());
@@ -44,10 +56,10 @@ public sealed partial class ValuePath
             typeFilter = match.Groups["type"].Value;
             text = Unwrap(match.Groups["path"].Value.Trim());
         }
-        else if (ResolveSuffix().Match(text) is { Success: true } resolve)
+        else if (TrySplitResolveFilter(text, out var resolvedPath, out var resolvedType))
         {
-            referenceFilter = resolve.Groups["type"].Value;
-            text = resolve.Groups["path"].Value;
+            referenceFilter = resolvedType;
+            text = resolvedPath;
         }
 
         var steps = text.Split('.');

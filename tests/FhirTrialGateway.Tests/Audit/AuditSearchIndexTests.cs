@@ -22,11 +22,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
     [Fact]
     public async Task An_AuditEvent_search_first_indexes_every_AuditEvent_written_before_it()
     {
-        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-1"));
-        for (var i = 0; i < 5; i++)
-        {
-            (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
-        }
+        await AuditSession.CreateAndReadAsync(Gateway, "AX-1", reads: 5);
 
         (await Http.GetAsync("fhir/Patient/not-there")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         // The client's metadata request, the create, five reads and the failed read: eight events.
@@ -45,8 +41,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
     [Fact]
     public async Task Only_searches_that_can_read_AuditEvent_rows_wait_for_the_backlog()
     {
-        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-2"));
-        (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        await AuditSession.CreateAndReadAsync(Gateway, "AX-2", reads: 1);
         await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 3); // metadata, create, read
 
         (await Http.GetAsync("fhir/Patient?identifier=AX-2")).StatusCode.Should().Be(HttpStatusCode.OK);
@@ -62,9 +57,9 @@ public sealed class AuditSearchIndexTests : GatewayTest
     public async Task Two_indexers_racing_over_one_store_index_each_AuditEvent_once()
     {
         // More than two chunks of events, then two independent indexers (as two instances of the class would be).
-        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-3"));
+        var patient = await AuditSession.CreateAndReadAsync(Gateway, "AX-3", reads: 0);
         await Parallel.ForEachAsync(Enumerable.Range(0, 1200), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, token) =>
-            (await Http.GetAsync($"fhir/Patient/{patient!.Id}", token)).EnsureSuccessStatusCode());
+            (await Http.GetAsync($"fhir/Patient/{patient}", token)).EnsureSuccessStatusCode());
         var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 1202); // metadata, create, reads
 
         var store = Gateway.Services.GetRequiredService<IResourceStore>();
@@ -81,11 +76,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
     public async Task A_search_inside_a_transaction_sees_every_AuditEvent_written_before_it()
     {
         // Transaction entries are searched inside the writer's unit of work, not through the search endpoint.
-        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-5"));
-        for (var i = 0; i < 3; i++)
-        {
-            (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
-        }
+        await AuditSession.CreateAndReadAsync(Gateway, "AX-5", reads: 3);
 
         await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 5); // metadata, create, three reads
         var transaction = new Bundle { Type = Bundle.BundleType.Transaction };
@@ -104,11 +95,7 @@ public sealed class AuditSearchIndexTests : GatewayTest
     [Fact]
     public async Task An_AuditEvent_changed_in_the_file_into_unreadable_bytes_does_not_stop_the_others_from_being_indexed()
     {
-        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-6"));
-        for (var i = 0; i < 3; i++)
-        {
-            (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
-        }
+        await AuditSession.CreateAndReadAsync(Gateway, "AX-6", reads: 3);
 
         // The client's first request (metadata) and the create come first: the last link is a read.
         var lastRead = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 5);
@@ -142,11 +129,7 @@ public sealed class AuditBackgroundIndexingTests : GatewayTest
     [Fact]
     public async Task Stored_AuditEvents_are_indexed_in_the_background()
     {
-        var patient = await Gateway.FhirClient().CreateAsync(TestData.Subject("AX-4"));
-        for (var i = 0; i < 20; i++)
-        {
-            (await Http.GetAsync($"fhir/Patient/{patient!.Id}")).StatusCode.Should().Be(HttpStatusCode.OK);
-        }
+        await AuditSession.CreateAndReadAsync(Gateway, "AX-4", reads: 20);
 
         var written = await AuditIndexFile.WaitForLinksAsync(Gateway.DatabasePath, 22); // metadata, create, reads
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -157,6 +140,22 @@ public sealed class AuditBackgroundIndexingTests : GatewayTest
 
         AuditIndexFile.IndexedThrough(Gateway.DatabasePath).Should().BeGreaterThanOrEqualTo(written);
         AuditIndexFile.RowsMatchTheStoredEvents(Gateway.DatabasePath);
+    }
+}
+
+/// <summary>The requests the tests audit: the Firely client creates a Patient (after its metadata request), then reads it.</summary>
+internal static class AuditSession
+{
+    /// <summary>Makes 2 + <paramref name="reads"/> audited requests; returns the Patient's id.</summary>
+    public static async Task<string> CreateAndReadAsync(TestGateway gateway, string identifier, int reads)
+    {
+        var id = (await gateway.FhirClient().CreateAsync(TestData.Subject(identifier)))!.Id!;
+        for (var i = 0; i < reads; i++)
+        {
+            (await gateway.Http.GetAsync($"fhir/Patient/{id}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+
+        return id;
     }
 }
 
