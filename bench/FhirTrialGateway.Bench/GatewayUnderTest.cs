@@ -89,11 +89,21 @@ internal sealed class GatewayUnderTest : IAsyncDisposable
         throw new TimeoutException("The gateway did not start.");
     }
 
+    /// <summary>SIGKILL, as a crash would: nothing is flushed or checkpointed on the way out.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
     public async ValueTask DisposeAsync()
     {
-        using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        if (!_process.HasExited)
         {
-            await term.WaitForExitAsync();
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
         }
 
         await _process.WaitForExitAsync();

@@ -50,7 +50,10 @@ var import = new Command("import", "Synthetic EPC-CLI ODM and REDCap exports imp
 };
 import.SetAction((parse, _) => ImportBenchmark.RunAsync(Path.GetFullPath(parse.GetValue(importRepo)!), parse.GetValue(importSizes)!, parse.GetValue(importServer),
     parse.GetValue(importRedcap)!));
-var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search, security, validation, import };
+var walSeconds = new Option<int>("--seconds") { Description = "Seconds of creates.", DefaultValueFactory = _ => 4 };
+var wal = new Command("wal", "WAL frames (pages written) per create, by B-tree, under the core benchmark's create load.") { clients, walSeconds };
+wal.SetAction((parse, _) => WalBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(walSeconds))));
+var root = new RootCommand("FhirTrialGateway benchmarks") { core, micro, bundles, search, security, validation, import, wal };
 return await root.Parse(args).InvokeAsync();
 
 internal static class MicroBenchmark

@@ -10,8 +10,8 @@ namespace FhirTrialGateway.Storage.Sqlite;
 /// </summary>
 internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
 {
-    /// <summary>The columns every index table starts with.</summary>
-    private static readonly string[] KeyColumns = ["rid", "resource_type", "param"];
+    /// <summary>The columns every index table starts with: (rid, n) is its key, n numbering a resource's rows in the table.</summary>
+    private static readonly string[] KeyColumns = ["rid", "n", "resource_type", "param"];
 
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _readCurrent;
@@ -166,58 +166,67 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
 
     private void WriteIndexRows(long rid, string type, SearchIndexRows rows)
     {
+        var n = 0;
         foreach (var row in rows.Tokens)
         {
-            Insert(_insertToken, rid, type, row.Parameter, row.System, row.Code);
+            Insert(_insertToken, rid, n++, type, row.Parameter, row.System, row.Code);
         }
 
+        n = 0;
         foreach (var row in rows.Strings)
         {
-            Insert(_insertString, rid, type, row.Parameter, row.Normalized, row.Exact);
+            Insert(_insertString, rid, n++, type, row.Parameter, row.Normalized, row.Exact);
         }
 
+        n = 0;
         foreach (var row in rows.Dates)
         {
-            Insert(_insertDate, rid, type, row.Parameter, row.Low, row.High);
+            Insert(_insertDate, rid, n++, type, row.Parameter, row.Low, row.High);
         }
 
+        n = 0;
         foreach (var row in rows.Numbers)
         {
-            Insert(_insertNumber, rid, type, row.Parameter, row.Value);
+            Insert(_insertNumber, rid, n++, type, row.Parameter, row.Value);
         }
 
+        n = 0;
         foreach (var row in rows.Quantities)
         {
-            Insert(_insertQuantity, rid, type, row.Parameter, row.System, row.Code, row.Unit, row.Value);
+            Insert(_insertQuantity, rid, n++, type, row.Parameter, row.System, row.Code, row.Unit, row.Value);
         }
 
+        n = 0;
         foreach (var row in rows.References)
         {
-            Insert(_insertReference, rid, type, row.Parameter, row.TargetType, row.TargetId);
+            Insert(_insertReference, rid, n++, type, row.Parameter, row.TargetType, row.TargetId);
         }
 
+        n = 0;
         foreach (var row in rows.Uris)
         {
-            Insert(_insertUri, rid, type, row.Parameter, row.Uri);
+            Insert(_insertUri, rid, n++, type, row.Parameter, row.Uri);
         }
 
+        n = 0;
         foreach (var row in rows.Composites)
         {
-            Insert(_insertComposite, rid, type, row.Parameter, row.System1, row.Code1, row.System2, row.Code2, row.Low2, row.High2, row.Text2);
+            Insert(_insertComposite, rid, n++, type, row.Parameter, row.System1, row.Code1, row.System2, row.Code2, row.Low2, row.High2, row.Text2);
         }
     }
 
     /// <summary>Binds the key columns and then the table's own columns in the order of <see cref="PrepareInsert"/>.</summary>
-    private void Insert(SqliteCommand command, long rid, string type, string parameter, params object?[] values)
+    private void Insert(SqliteCommand command, long rid, int n, string type, string parameter, params object?[] values)
     {
         command.Transaction = Transaction;
         var parameters = command.Parameters;
         parameters[0].Value = rid;
-        parameters[1].Value = type;
-        parameters[2].Value = parameter;
+        parameters[1].Value = n;
+        parameters[2].Value = type;
+        parameters[3].Value = parameter;
         for (var i = 0; i < values.Length; i++)
         {
-            parameters[i + 3].Value = values[i] ?? DBNull.Value;
+            parameters[i + 4].Value = values[i] ?? DBNull.Value;
         }
 
         command.ExecuteNonQuery();
