@@ -49,7 +49,26 @@ public sealed class AuditTrail(string clientId, string? site, string? networkAdd
 
     internal void MarkCommitted() => Volatile.Write(ref _committed, 1);
 
-    /// <summary>The AuditEvent for the request's HTTP status.</summary>
+    /// <summary>The versioned references touched so far, in order.</summary>
+    internal string[] Entities()
+    {
+        lock (_entities)
+        {
+            return [.. _entities];
+        }
+    }
+
+    internal static AuditEvent.AuditEventOutcome OutcomeOf(int status) => status switch
+    {
+        < 400 => AuditEvent.AuditEventOutcome.N0,
+        < 500 => AuditEvent.AuditEventOutcome.N4,
+        _ => AuditEvent.AuditEventOutcome.N8,
+    };
+
+    /// <summary>
+    /// The AuditEvent for the request's HTTP status. What is stored is written by <see cref="AuditEventJson"/> without
+    /// this object; this is the model that JSON is checked against (tests compare it with the SDK's serialization).
+    /// </summary>
     public AuditEvent Build(int status, DateTimeOffset recorded)
     {
         var auditEvent = new AuditEvent
@@ -58,12 +77,7 @@ public sealed class AuditTrail(string clientId, string? site, string? networkAdd
             Subtype = [new Coding(InteractionSystem, Interaction)],
             Action = Action,
             Recorded = recorded,
-            Outcome = status switch
-            {
-                < 400 => AuditEvent.AuditEventOutcome.N0,
-                < 500 => AuditEvent.AuditEventOutcome.N4,
-                _ => AuditEvent.AuditEventOutcome.N8,
-            },
+            Outcome = OutcomeOf(status),
             OutcomeDesc = $"HTTP {status}",
             Source = new AuditEvent.SourceComponent
             {
@@ -87,12 +101,9 @@ public sealed class AuditTrail(string clientId, string? site, string? networkAdd
         }
 
         auditEvent.Agent.Add(agent);
-        lock (_entities)
+        foreach (var entity in Entities())
         {
-            foreach (var entity in _entities)
-            {
-                auditEvent.Entity.Add(new AuditEvent.EntityComponent { What = new ResourceReference(entity) });
-            }
+            auditEvent.Entity.Add(new AuditEvent.EntityComponent { What = new ResourceReference(entity) });
         }
 
         if (Query is not null)

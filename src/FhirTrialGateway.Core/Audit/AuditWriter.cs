@@ -1,40 +1,60 @@
 using FhirTrialGateway.Core.Fhir;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Storage;
-using Hl7.Fhir.Model;
 
 namespace FhirTrialGateway.Core.Audit;
 
 /// <summary>
 /// Appends an AuditEvent inside a unit of work: as a resource (readable by admins) and as a chain link. Its search index
-/// rows follow later (<see cref="AuditSearchIndex"/>).
+/// rows follow later (<see cref="AuditSearchIndex"/>). The JSON comes from <see cref="AuditEventJson"/>, not from an
+/// SDK object: one is written for every request.
 /// </summary>
 public static class AuditWriter
 {
     /// <summary>Records the trail inside the unit of work of the change it audits (recorded at the commit's clock).</summary>
     public static void Record(IWriteSession session, AuditTrail trail, int status)
     {
-        var auditEvent = trail.Build(status, session.Now);
-        Record(session, new PreparedAudit(trail, auditEvent, null));
+        var now = session.Now;
+        var id = ResourceWriter.NewId();
+        Store(session, trail, id, now, AuditEventJson.Write(trail, status, now, id, "1", InstantText(now)));
     }
 
     /// <summary>
-    /// Builds and serializes the event ahead of its unit of work, for events queued after their request ended: the
-    /// single writer then only stores and chains it.
+    /// Writes the event's JSON ahead of its unit of work, for events queued after their request ended: the single writer
+    /// then only fills in meta, stores and chains it.
     /// </summary>
     public static PreparedAudit Prepare(AuditTrail trail, int status, DateTimeOffset recorded)
     {
-        var auditEvent = trail.Build(status, recorded);
-        return new PreparedAudit(trail, auditEvent, PreparedJson.Of(auditEvent, ResourceWriter.NewId()));
+        var id = ResourceWriter.NewId();
+        return new PreparedAudit(trail, status, recorded,
+            PreparedJson.Of(id, (versionId, lastUpdated) => AuditEventJson.Write(trail, status, recorded, id, versionId, lastUpdated)));
     }
 
     public static void Record(IWriteSession session, PreparedAudit audit)
     {
-        var written = ResourceWriter.Create(session, audit.Event, SearchIndexRows.Empty, json: audit.Json);
-        session.LinkAudit(written.Stored.Sequence, written.Stored.Json!);
-        audit.Trail.MarkCommitted();
+        var now = session.Now;
+        if (audit.Json is { } prepared)
+        {
+            Store(session, audit.Trail, prepared.Id, now, prepared.Complete(1, now));
+            return;
+        }
+
+        // The placeholder text occurs in the trail itself (a client id or query containing it): written here instead.
+        var id = ResourceWriter.NewId();
+        Store(session, audit.Trail, id, now,
+            AuditEventJson.Write(audit.Trail, audit.Status, audit.Recorded, id, "1", InstantText(now)));
     }
+
+    private static void Store(IWriteSession session, AuditTrail trail, string id, DateTimeOffset now, byte[] json)
+    {
+        var sequence = session.Append(new NewVersion("AuditEvent", id, 1, now, VersionMethod.Create, json, SearchIndexRows.Empty, null));
+        session.LinkAudit(sequence, json);
+        trail.MarkCommitted();
+    }
+
+    private static string InstantText(DateTimeOffset instant) =>
+        Hl7.Fhir.Serialization.PrimitiveTypeConverter.ConvertTo<string>(instant);
 }
 
-/// <summary>An AuditEvent built from its trail, with its JSON when prepared ahead.</summary>
-public sealed record PreparedAudit(AuditTrail Trail, AuditEvent Event, PreparedJson? Json);
+/// <summary>A request's audit record, with its JSON when it could be written ahead (null: written by the writer).</summary>
+public sealed record PreparedAudit(AuditTrail Trail, int Status, DateTimeOffset Recorded, PreparedJson? Json);

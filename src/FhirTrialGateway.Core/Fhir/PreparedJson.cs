@@ -44,7 +44,18 @@ public sealed class PreparedJson
         resource.Meta ??= new Meta();
         resource.Meta.VersionId = VersionPlaceholder;
         resource.Meta.LastUpdated = InstantPlaceholder;
-        var json = ResourceSerializer.SerializeJson(resource);
+        return Locate(id, ResourceSerializer.SerializeJson(resource));
+    }
+
+    /// <summary>
+    /// JSON written by other means than the SDK's serializer (<see cref="Audit.AuditEventJson"/>): <paramref name="write"/>
+    /// gets the versionId and lastUpdated texts to put into meta; null if the placeholder is ambiguous.
+    /// </summary>
+    internal static PreparedJson? Of(string id, Func<string, string, byte[]> write) =>
+        Locate(id, write(VersionPlaceholder, PrimitiveTypeConverter.ConvertTo<string>(InstantPlaceholder)));
+
+    private static PreparedJson? Locate(string id, byte[] json)
+    {
         var span = json.AsSpan();
         var start = span.IndexOf(Marker);
         var first = span.IndexOf(Placeholder);
@@ -64,10 +75,16 @@ public sealed class PreparedJson
     /// <summary>The stored bytes of this version; the resource's meta gets the same values.</summary>
     public byte[] Complete(Resource resource, int version, DateTimeOffset lastUpdated)
     {
-        var versionId = version.ToString(CultureInfo.InvariantCulture);
         resource.Meta ??= new Meta();
-        resource.Meta.VersionId = versionId;
+        resource.Meta.VersionId = version.ToString(CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = lastUpdated;
+        return Complete(version, lastUpdated);
+    }
+
+    /// <summary>The stored bytes of this version.</summary>
+    public byte[] Complete(int version, DateTimeOffset lastUpdated)
+    {
+        var versionId = version.ToString(CultureInfo.InvariantCulture);
         var meta = Encoding.UTF8.GetBytes(
             $"\"versionId\":\"{versionId}\",\"lastUpdated\":\"{PrimitiveTypeConverter.ConvertTo<string>(lastUpdated)}\"");
         var result = new byte[_metaStart + meta.Length + (_json.Length - _metaEnd)];

@@ -49,7 +49,7 @@ public static class ResourceSerializer
 
     // FHIR JSON is UTF-8: only what JSON itself requires is escaped (the default encoder would also escape
     // '+', '<', quotes and every non-ASCII letter, which makes names and instants hard to read).
-    private static readonly JsonWriterOptions CompactJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    internal static readonly JsonWriterOptions CompactJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly JsonWriterOptions PrettyJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true };
 
     public static byte[] SerializeJson(Base resource, bool pretty = false) =>
