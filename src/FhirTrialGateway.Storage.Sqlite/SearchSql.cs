@@ -210,7 +210,9 @@ internal static class SearchSql
 
         if (key.Parameter == SearchParameters.LastUpdated)
         {
-            return "r.last_updated";
+            // The write sequence orders versions as lastUpdated does (the writer's clock never goes back) and also
+            // orders writes within one millisecond, so "-_lastUpdated" is newest first even between equal instants.
+            return "r.seq";
         }
 
         var aggregate = key.Descending ? "MAX" : "MIN";

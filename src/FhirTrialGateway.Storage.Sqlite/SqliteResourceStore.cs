@@ -15,10 +15,12 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     private readonly string _readConnectionString;
     private readonly GroupCommitWriter _writer;
     private readonly WalCheckpointer _checkpointer;
+    private readonly PreparedReads _reads;
 
     private SqliteResourceStore(string readConnectionString, GroupCommitWriter writer, WalCheckpointer checkpointer)
     {
         _readConnectionString = readConnectionString;
+        _reads = new PreparedReads(readConnectionString);
         _writer = writer;
         _checkpointer = checkpointer;
     }
@@ -60,28 +62,11 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         return new SqliteResourceStore(builder.ToString(), writer, checkpointer);
     }
 
-    public Task<StoredResource?> ReadCurrentAsync(string resourceType, string id, CancellationToken cancellationToken)
-    {
-        using var connection = OpenRead();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.seq = r.seq " +
-                              "WHERE r.resource_type = $type AND r.id = $id";
-        command.Parameters.AddWithValue("$type", resourceType);
-        command.Parameters.AddWithValue("$id", id);
-        return Task.FromResult(ReadSingle(command));
-    }
+    public Task<StoredResource?> ReadCurrentAsync(string resourceType, string id, CancellationToken cancellationToken) =>
+        Task.FromResult(_reads.ReadCurrent(resourceType, id));
 
-    public Task<StoredResource?> ReadVersionAsync(string resourceType, string id, int version, CancellationToken cancellationToken)
-    {
-        using var connection = OpenRead();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.rid = r.rid " +
-                              "WHERE r.resource_type = $type AND r.id = $id AND v.version = $version";
-        command.Parameters.AddWithValue("$type", resourceType);
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$version", version);
-        return Task.FromResult(ReadSingle(command));
-    }
+    public Task<StoredResource?> ReadVersionAsync(string resourceType, string id, int version, CancellationToken cancellationToken) =>
+        Task.FromResult(_reads.ReadVersion(resourceType, id, version));
 
     public Task<HistoryPage> ReadHistoryAsync(HistoryQuery query, CancellationToken cancellationToken)
     {
@@ -254,6 +239,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     {
         await _writer.DisposeAsync();
         _checkpointer.Dispose();
+        _reads.Dispose();
     }
 
     private static long MaxResourceKey(SqliteConnection connection, SqliteTransaction transaction)
@@ -262,12 +248,6 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         command.Transaction = transaction;
         command.CommandText = "SELECT COALESCE(MAX(rid), 0) FROM resources";
         return (long)command.ExecuteScalar()!;
-    }
-
-    private static StoredResource? ReadSingle(SqliteCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? SqliteRows.ReadVersion(reader) : null;
     }
 
     private static List<StoredResource> ReadAll(SqliteCommand command)

@@ -59,6 +59,46 @@ public sealed class ResultControlTests : SearchTest
     }
 
     [Fact]
+    public async Task Sorting_by_lastUpdated_keeps_write_order_within_one_instant()
+    {
+        // One transaction writes its entries at (nearly always) the same millisecond: the order must still be the
+        // order they were written in, ascending and descending, also across pages.
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+        for (var i = 0; i < 5; i++)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = $"urn:uuid:{Guid.NewGuid()}",
+                Resource = new Basic { Code = new CodeableConcept("urn:test:sort", "same-instant"), Identifier = [new Identifier("urn:test:sort", $"{i}")] },
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Basic" },
+            });
+        }
+
+        var response = await Http.PostAsync("fhir", TestGateway.Json(TestData.ToJson(bundle)));
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var written = (await TestData.ReadAsync<Bundle>(response)).Entry
+            .Select(e => e.Response.Location[(e.Response.Location.IndexOf("Basic/", StringComparison.Ordinal) + 6)..].Split('/')[0]).ToList();
+
+        (await IdsAsync("Basic?code=urn:test:sort|same-instant&_sort=_lastUpdated")).Should().Equal(written);
+        (await IdsAsync("Basic?code=urn:test:sort|same-instant&_sort=-_lastUpdated")).Should().Equal(Enumerable.Reverse(written));
+        var paged = new List<string>();
+        var page = await SearchAsync("Basic?code=urn:test:sort|same-instant&_sort=-_lastUpdated&_count=2");
+        while (true)
+        {
+            paged.AddRange(page.Entry.Select(e => e.Resource.Id));
+            var next = page.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
+            if (next is null)
+            {
+                break;
+            }
+
+            page = await SearchAsync(next[(Gateway.FhirBase.Length + 1)..]);
+        }
+
+        paged.Should().Equal(Enumerable.Reverse(written));
+    }
+
+    [Fact]
     public async Task Include_and_revinclude_with_iterate()
     {
         var s = await SeedAsync();
