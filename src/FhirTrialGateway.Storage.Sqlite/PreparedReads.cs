@@ -145,16 +145,6 @@ internal sealed class PreparedReads(string connectionString) : IDisposable
             return reader.Read() ? SqliteRows.ReadVersion(reader) : null;
         }
 
-        private SqliteCommand Command(string sql, params string[] parameters)
-        {
-            var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            return command;
-        }
+        private SqliteCommand Command(string sql, params string[] parameters) => SqliteRows.Command(_connection, sql, parameters);
     }
 }

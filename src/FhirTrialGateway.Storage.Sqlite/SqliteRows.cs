@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 
 namespace FhirTrialGateway.Storage.Sqlite;
 
-/// <summary>Row mapping shared by reads and the write session.</summary>
+/// <summary>Row mapping and prepared commands shared by reads and the write session.</summary>
 internal static class SqliteRows
 {
     /// <summary>Reads the columns of <see cref="SearchSql.VersionColumns"/> starting at <paramref name="offset"/>.</summary>
@@ -18,4 +18,17 @@ internal static class SqliteRows
         reader.IsDBNull(offset + 7) ? null : reader.GetString(offset + 7));
 
     public static long ToUnixMilliseconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds();
+
+    /// <summary>A command kept for reuse (SQLite prepares it once), with its named parameters in order.</summary>
+    public static SqliteCommand Command(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
 }

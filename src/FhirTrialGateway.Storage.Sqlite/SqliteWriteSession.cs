@@ -239,17 +239,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
             all.Select(c => "$" + c).ToArray());
     }
 
-    private SqliteCommand Prepare(string sql, params string[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in parameters)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-
-        return command;
-    }
+    private SqliteCommand Prepare(string sql, params string[] parameters) => SqliteRows.Command(_connection, sql, parameters);
 
     private void Bind(SqliteCommand command, params (string Name, object Value)[] values)
     {

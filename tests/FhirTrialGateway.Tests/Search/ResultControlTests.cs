@@ -33,6 +33,24 @@ public sealed class ResultControlTests : SearchTest
         return (patient, subject, observations);
     }
 
+    /// <summary>The ids of every page, following the "next" links from the first.</summary>
+    private async Task<List<string>> IdsOfAllPagesAsync(string query)
+    {
+        var ids = new List<string>();
+        var page = await SearchAsync(query);
+        while (true)
+        {
+            ids.AddRange(page.Entry.Select(e => e.Resource.Id));
+            var next = page.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
+            if (next is null)
+            {
+                return ids;
+            }
+
+            page = await SearchAsync(next[(Gateway.FhirBase.Length + 1)..]);
+        }
+    }
+
     [Fact]
     public async Task Sort_orders_by_several_keys_in_both_directions()
     {
@@ -41,21 +59,7 @@ public sealed class ResultControlTests : SearchTest
         (await IdsAsync("Observation?_sort=-date")).Should().Equal(s.Observations[0], s.Observations[2], s.Observations[1]);
         (await IdsAsync("Observation?_sort=-value-quantity")).Should().Equal(s.Observations[0], s.Observations[2], s.Observations[1]);
         (await IdsAsync("Observation?_sort=status,-_lastUpdated")).Should().Equal(s.Observations[2], s.Observations[1], s.Observations[0]);
-        var sortedPages = new List<string>();
-        var page = await SearchAsync("Observation?_sort=date&_count=1");
-        while (true)
-        {
-            sortedPages.AddRange(page.Entry.Select(e => e.Resource.Id));
-            var next = page.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
-            if (next is null)
-            {
-                break;
-            }
-
-            page = await SearchAsync(next[(Gateway.FhirBase.Length + 1)..]);
-        }
-
-        sortedPages.Should().Equal(s.Observations[1], s.Observations[2], s.Observations[0]);
+        (await IdsOfAllPagesAsync("Observation?_sort=date&_count=1")).Should().Equal(s.Observations[1], s.Observations[2], s.Observations[0]);
     }
 
     [Fact]
@@ -81,21 +85,7 @@ public sealed class ResultControlTests : SearchTest
 
         (await IdsAsync("Basic?code=urn:test:sort|same-instant&_sort=_lastUpdated")).Should().Equal(written);
         (await IdsAsync("Basic?code=urn:test:sort|same-instant&_sort=-_lastUpdated")).Should().Equal(Enumerable.Reverse(written));
-        var paged = new List<string>();
-        var page = await SearchAsync("Basic?code=urn:test:sort|same-instant&_sort=-_lastUpdated&_count=2");
-        while (true)
-        {
-            paged.AddRange(page.Entry.Select(e => e.Resource.Id));
-            var next = page.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
-            if (next is null)
-            {
-                break;
-            }
-
-            page = await SearchAsync(next[(Gateway.FhirBase.Length + 1)..]);
-        }
-
-        paged.Should().Equal(Enumerable.Reverse(written));
+        (await IdsOfAllPagesAsync("Basic?code=urn:test:sort|same-instant&_sort=-_lastUpdated&_count=2")).Should().Equal(Enumerable.Reverse(written));
     }
 
     [Fact]

@@ -13,25 +13,8 @@ namespace FhirTrialGateway.Tests.Storage;
 /// written before them, and a unit that fails after its query wrote the held rows must leave them held, not lost and
 /// not written twice. One group is forced by queuing the units while a first unit keeps the writer busy.
 /// </summary>
-public sealed class HeldIndexRowsTests : IAsyncLifetime
+public sealed class HeldIndexRowsTests : StoreTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "fhirgw-held", Guid.NewGuid().ToString("N"), "gateway.db");
-    private SqliteResourceStore? _store;
-
-    private SqliteResourceStore Store => _store!;
-
-    public Task InitializeAsync()
-    {
-        _store = SqliteResourceStore.Open(new SqliteStoreOptions { Path = _path }, NullLogger.Instance);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Store.DisposeAsync();
-        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
-    }
-
     [Fact]
     public async Task Units_of_one_group_see_earlier_rows_and_a_failed_unit_gives_back_what_it_wrote()
     {
@@ -96,7 +79,7 @@ public sealed class HeldIndexRowsTests : IAsyncLifetime
 
     private long TokenRows(string identifier)
     {
-        using var connection = new SqliteConnection($"Data Source={_path};Mode=ReadOnly;Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM token_index WHERE param = 'identifier' AND code = $code";

@@ -11,29 +11,8 @@ namespace FhirTrialGateway.Tests.Storage;
 /// never answer from an old snapshot: every read sees each write acknowledged before it started, whichever pooled
 /// connection it gets and however many reads run at once.
 /// </summary>
-public sealed class PreparedReadsTests : IAsyncLifetime
+public sealed class PreparedReadsTests : StoreTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "fhirgw-reads", Guid.NewGuid().ToString("N"), "gateway.db");
-    private SqliteResourceStore? _store;
-
-    private SqliteResourceStore Store => _store!;
-
-    public Task InitializeAsync()
-    {
-        _store = SqliteResourceStore.Open(new SqliteStoreOptions { Path = _path }, NullLogger.Instance);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
-        }
-
-        Directory.Delete(Path.GetDirectoryName(_path)!, recursive: true);
-    }
-
     [Fact]
     public async Task Concurrent_reads_on_kept_connections_see_every_acknowledged_version()
     {
@@ -73,9 +52,8 @@ public sealed class PreparedReadsTests : IAsyncLifetime
     public async Task Reads_after_the_store_is_closed_are_refused()
     {
         (await Store.ReadCurrentAsync("Patient", "x", CancellationToken.None)).Should().BeNull();
-        await Store.DisposeAsync();
-        _store = null;
-        var closed = SqliteResourceStore.Open(new SqliteStoreOptions { Path = _path }, NullLogger.Instance);
+        await CloseStoreAsync();
+        var closed = SqliteResourceStore.Open(new SqliteStoreOptions { Path = DatabasePath }, NullLogger.Instance);
         await closed.DisposeAsync();
         await closed.Invoking(s => s.ReadCurrentAsync("Patient", "x", CancellationToken.None)).Should().ThrowAsync<ObjectDisposedException>();
     }
