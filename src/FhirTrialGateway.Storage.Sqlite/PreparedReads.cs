@@ -21,32 +21,32 @@ internal sealed class PreparedReads(string connectionString) : IDisposable
     public StoredResource? ReadCurrent(string resourceType, string id)
     {
         var connection = Rent();
-        var kept = false;
         try
         {
             var result = connection.ReadCurrent(resourceType, id);
-            kept = true;
+            Return(connection);
             return result;
         }
-        finally
+        catch
         {
-            Return(connection, kept);
+            connection.Dispose(); // its state is unknown: closed rather than reused
+            throw;
         }
     }
 
     public StoredResource? ReadVersion(string resourceType, string id, int version)
     {
         var connection = Rent();
-        var kept = false;
         try
         {
             var result = connection.ReadVersion(resourceType, id, version);
-            kept = true;
+            Return(connection);
             return result;
         }
-        finally
+        catch
         {
-            Return(connection, kept);
+            connection.Dispose();
+            throw;
         }
     }
 
@@ -68,10 +68,9 @@ internal sealed class PreparedReads(string connectionString) : IDisposable
         return new ReadConnection(connectionString);
     }
 
-    /// <summary>A connection whose read failed is closed rather than reused: its state is unknown.</summary>
-    private void Return(ReadConnection connection, bool healthy)
+    private void Return(ReadConnection connection)
     {
-        if (!healthy || _disposed)
+        if (_disposed)
         {
             connection.Dispose();
             return;
@@ -110,8 +109,7 @@ internal sealed class PreparedReads(string connectionString) : IDisposable
         {
             _connection = new SqliteConnection(connectionString);
             _connection.Open();
-            _current = Command($"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.seq = r.seq " +
-                               "WHERE r.resource_type = $type AND r.id = $id", "$type", "$id");
+            _current = Command(SearchSql.ReadCurrent, "$type", "$id");
             _version = Command($"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.rid = r.rid " +
                                "WHERE r.resource_type = $type AND r.id = $id AND v.version = $version", "$type", "$id", "$version");
         }

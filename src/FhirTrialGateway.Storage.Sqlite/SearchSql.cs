@@ -16,6 +16,10 @@ internal static class SearchSql
     /// <summary>Columns of a version row, in the order <see cref="SqliteRows.ReadVersion"/> expects.</summary>
     public const string VersionColumns = "v.resource_type, v.id, v.version, v.last_updated, v.method, v.body, v.seq, v.site";
 
+    /// <summary>The current version of one resource (parameters $type, $id): a read, and the writer's check before a write.</summary>
+    public const string ReadCurrent = $"SELECT {VersionColumns} FROM resources r JOIN resource_versions v ON v.seq = r.seq " +
+                                      "WHERE r.resource_type = $type AND r.id = $id";
+
     /// <summary>How many columns <see cref="VersionColumns"/> has (columns selected after it start here).</summary>
     public const int VersionColumnCount = 8;
 

@@ -43,9 +43,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
             _lastMilliseconds = reader.GetInt64(1);
         }
 
-        _readCurrent = Prepare(
-            $"SELECT {SearchSql.VersionColumns} FROM resources r JOIN resource_versions v ON v.seq = r.seq " +
-            "WHERE r.resource_type = $type AND r.id = $id", "$type", "$id");
+        _readCurrent = Prepare(SearchSql.ReadCurrent, "$type", "$id");
         // A plain INSERT for a first version and an UPDATE after it, without RETURNING: SQLite runs an upsert or a
         // RETURNING clause (possible further writes) in a statement sub-transaction, and ending one truncates the
         // in-memory sub-journal by walking it from its start, so each entry of a transaction bundle paid for the size

@@ -15,8 +15,7 @@ public static class AuditWriter
     public static void Record(IWriteSession session, AuditTrail trail, int status)
     {
         var now = session.Now;
-        var id = ResourceWriter.NewId();
-        Store(session, trail, id, now, AuditEventJson.Write(trail, status, now, id, "1", InstantText(now)));
+        WriteAndStore(session, trail, status, recorded: now, now);
     }
 
     /// <summary>
@@ -26,8 +25,8 @@ public static class AuditWriter
     public static PreparedAudit Prepare(AuditTrail trail, int status, DateTimeOffset recorded)
     {
         var id = ResourceWriter.NewId();
-        return new PreparedAudit(trail, status, recorded,
-            PreparedJson.Of(id, (versionId, lastUpdated) => AuditEventJson.Write(trail, status, recorded, id, versionId, lastUpdated)));
+        var json = AuditEventJson.Write(trail, status, recorded, id, PreparedJson.VersionPlaceholder, PreparedJson.InstantPlaceholderText);
+        return new PreparedAudit(trail, status, recorded, PreparedJson.Of(id, json));
     }
 
     public static void Record(IWriteSession session, PreparedAudit audit)
@@ -40,9 +39,14 @@ public static class AuditWriter
         }
 
         // The placeholder text occurs in the trail itself (a client id or query containing it): written here instead.
+        WriteAndStore(session, audit.Trail, audit.Status, audit.Recorded, now);
+    }
+
+    private static void WriteAndStore(IWriteSession session, AuditTrail trail, int status, DateTimeOffset recorded, DateTimeOffset now)
+    {
         var id = ResourceWriter.NewId();
-        Store(session, audit.Trail, id, now,
-            AuditEventJson.Write(audit.Trail, audit.Status, audit.Recorded, id, "1", InstantText(now)));
+        Store(session, trail, id, now, AuditEventJson.Write(trail, status, recorded, id, "1",
+            Hl7.Fhir.Serialization.PrimitiveTypeConverter.ConvertTo<string>(now)));
     }
 
     private static void Store(IWriteSession session, AuditTrail trail, string id, DateTimeOffset now, byte[] json)
@@ -51,9 +55,6 @@ public static class AuditWriter
         session.LinkAudit(sequence, json);
         trail.MarkCommitted();
     }
-
-    private static string InstantText(DateTimeOffset instant) =>
-        Hl7.Fhir.Serialization.PrimitiveTypeConverter.ConvertTo<string>(instant);
 }
 
 /// <summary>A request's audit record, with its JSON when it could be written ahead (null: written by the writer).</summary>

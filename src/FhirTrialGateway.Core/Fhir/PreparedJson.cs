@@ -19,8 +19,12 @@ namespace FhirTrialGateway.Core.Fhir;
 /// </remarks>
 public sealed class PreparedJson
 {
-    private const string VersionPlaceholder = "fhirgw-pending-version";
+    /// <summary>The versionId text JSON written by other means puts into meta, to be replaced by the writer.</summary>
+    internal const string VersionPlaceholder = "fhirgw-pending-version";
     private static readonly DateTimeOffset InstantPlaceholder = new(1001, 1, 1, 1, 1, 1, TimeSpan.Zero);
+
+    /// <summary>The lastUpdated text JSON written by other means puts into meta, to be replaced by the writer.</summary>
+    internal static readonly string InstantPlaceholderText = PrimitiveTypeConverter.ConvertTo<string>(InstantPlaceholder);
     private const string VersionKey = "\"versionId\":\"";
     private static readonly byte[] Placeholder = Encoding.UTF8.GetBytes(VersionPlaceholder);
     private static readonly byte[] Marker = Encoding.UTF8.GetBytes($"{VersionKey}{VersionPlaceholder}\",\"lastUpdated\":\"");
@@ -44,17 +48,14 @@ public sealed class PreparedJson
         resource.Meta ??= new Meta();
         resource.Meta.VersionId = VersionPlaceholder;
         resource.Meta.LastUpdated = InstantPlaceholder;
-        return Locate(id, ResourceSerializer.SerializeJson(resource));
+        return Of(id, ResourceSerializer.SerializeJson(resource));
     }
 
     /// <summary>
-    /// JSON written by other means than the SDK's serializer (<see cref="Audit.AuditEventJson"/>): <paramref name="write"/>
-    /// gets the versionId and lastUpdated texts to put into meta; null if the placeholder is ambiguous.
+    /// JSON written with <see cref="VersionPlaceholder"/> and <see cref="InstantPlaceholderText"/> in its meta by other
+    /// means than the SDK's serializer (<see cref="Audit.AuditEventJson"/>); null if the placeholder is ambiguous.
     /// </summary>
-    internal static PreparedJson? Of(string id, Func<string, string, byte[]> write) =>
-        Locate(id, write(VersionPlaceholder, PrimitiveTypeConverter.ConvertTo<string>(InstantPlaceholder)));
-
-    private static PreparedJson? Locate(string id, byte[] json)
+    internal static PreparedJson? Of(string id, byte[] json)
     {
         var span = json.AsSpan();
         var start = span.IndexOf(Marker);

@@ -87,13 +87,13 @@ public sealed class AliasedParameterTests : SearchTest
     {
         var s = await SeedAsync();
         var included = await SearchAsync($"Observation?_id={s.Plain},{s.GroupObs}&_include=Observation:patient");
-        included.Entry.Where(e => e.Search.Mode == Bundle.SearchEntryMode.Include).Select(e => e.Resource.Id).Should().Equal(s.Alice);
+        IncludedIds(included).Should().Equal(s.Alice);
 
         var revincluded = await SearchAsync($"Patient?_id={s.Alice}&_revinclude=Observation:patient");
-        revincluded.Entry.Where(e => e.Search.Mode == Bundle.SearchEntryMode.Include).Select(e => e.Resource.Id)
+        IncludedIds(revincluded)
             .Should().BeEquivalentTo([s.Plain, s.Panel]);
 
         var everything = await SearchAsync($"Observation?_id={s.Panel}&_include=Observation:*");
-        everything.Entry.Where(e => e.Search.Mode == Bundle.SearchEntryMode.Include).Select(e => e.Resource.Id).Should().Equal(s.Alice);
+        IncludedIds(everything).Should().Equal(s.Alice);
     }
 }

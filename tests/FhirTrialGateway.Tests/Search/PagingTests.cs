@@ -13,25 +13,6 @@ public sealed class PagingTests : SearchTest
         Effective = new FhirDateTime(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddHours(n)),
     };
 
-    private async Task<List<string>> PageThroughAsync(string query, Func<int, Task> betweenPages)
-    {
-        var seen = new List<string>();
-        var bundle = await SearchAsync(query);
-        var pageNumber = 0;
-        while (true)
-        {
-            seen.AddRange(bundle.Entry.Where(e => e.Search.Mode == Bundle.SearchEntryMode.Match).Select(e => e.Resource.Id));
-            await betweenPages(pageNumber++);
-            var next = bundle.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
-            if (next is null)
-            {
-                return seen;
-            }
-
-            bundle = await SearchAsync(next[(Gateway.FhirBase.Length + 1)..]);
-        }
-    }
-
     [Fact]
     public async Task Pages_neither_repeat_nor_skip_while_resources_are_created_updated_and_deleted()
     {
@@ -42,7 +23,7 @@ public sealed class PagingTests : SearchTest
         }
 
         var writes = 100;
-        var seen = await PageThroughAsync("Observation?code=1234-5&_count=4", async page =>
+        var seen = await IdsOfAllPagesAsync("Observation?code=1234-5&_count=4", async page =>
         {
             // New matches arrive (some would sort before the cursor), and a resource already seen is updated.
             await CreateAsync(Obs("1234-5", writes++));
@@ -65,7 +46,7 @@ public sealed class PagingTests : SearchTest
             ids.Add(await CreateAsync(Obs("9999-9", i)));
         }
 
-        var seen = await PageThroughAsync("Observation?_sort=-date&_count=3", async _ => await CreateAsync(Obs("9999-9", 1000)));
+        var seen = await IdsOfAllPagesAsync("Observation?_sort=-date&_count=3", async _ => await CreateAsync(Obs("9999-9", 1000)));
         seen.Should().Equal(Enumerable.Reverse(ids), "newest effective date first, and later creations are not paged in");
 
         var first = await SearchAsync("Observation?_sort=-date&_count=3");

@@ -34,6 +34,34 @@ public abstract class SearchTest : GatewayTest
     protected async Task<List<string>> IdsAsync(string query) =>
         (await SearchAsync(query)).Entry.Where(e => e.Search?.Mode == Bundle.SearchEntryMode.Match).Select(e => e.Resource.Id!).ToList();
 
+    /// <summary>The ids of the included resources (search mode include), in bundle order.</summary>
+    protected static IEnumerable<string?> IncludedIds(Bundle bundle) =>
+        bundle.Entry.Where(e => e.Search.Mode == Bundle.SearchEntryMode.Include).Select(e => e.Resource.Id);
+
+    /// <summary>The match ids of every page, following the "next" links from the first; <paramref name="betweenPages"/> runs after each page.</summary>
+    protected async Task<List<string>> IdsOfAllPagesAsync(string query, Func<int, Task>? betweenPages = null)
+    {
+        var seen = new List<string>();
+        var bundle = await SearchAsync(query);
+        var pageNumber = 0;
+        while (true)
+        {
+            seen.AddRange(bundle.Entry.Where(e => e.Search.Mode == Bundle.SearchEntryMode.Match).Select(e => e.Resource.Id));
+            if (betweenPages is not null)
+            {
+                await betweenPages(pageNumber++);
+            }
+
+            var next = bundle.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
+            if (next is null)
+            {
+                return seen;
+            }
+
+            bundle = await SearchAsync(next[(Gateway.FhirBase.Length + 1)..]);
+        }
+    }
+
     protected async Task<HttpStatusCode> StatusAsync(string query, string? prefer = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "fhir/" + query);
