@@ -58,9 +58,13 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         logger.LogInformation("SQLite store open at {DatabasePath} (WAL, every acknowledged write flushed to disk)", path);
         var checkpointer = new WalCheckpointer(builder.ToString(), logger);
         builder.Mode = SqliteOpenMode.ReadOnly;
-        var writer = new GroupCommitWriter(writeConnection, new WalSyncer(path, logger), options.MaxWritesPerCommit, logger);
+        var writer = new GroupCommitWriter(writeConnection, new WalSyncer(path, logger),
+            new GroupLimits(options.MaxWritesPerCommit, TimeSpan.FromMilliseconds(options.GroupOpenMilliseconds)), logger);
         return new SqliteResourceStore(builder.ToString(), writer, checkpointer);
     }
+
+    /// <summary>Writes committed and commits made since the store opened (how many writes a commit carries on average).</summary>
+    internal (long Writes, long Commits) WriterCounts => _writer.Counts;
 
     public Task<StoredResource?> ReadCurrentAsync(string resourceType, string id, CancellationToken cancellationToken) =>
         Task.FromResult(_reads.ReadCurrent(resourceType, id));

@@ -10,6 +10,12 @@ public sealed class SqliteStoreOptions
     public int MaxWritesPerCommit { get; set; } = 256;
 
     /// <summary>
+    /// For this long after a group starts, writes that arrive while it runs join it instead of waiting for the next
+    /// commit (0: a group is what was queued when it started). Bounds how much later the group's first write is answered.
+    /// </summary>
+    public int GroupOpenMilliseconds { get; set; } = 2;
+
+    /// <summary>
     /// WAL size, in pages, at which the writer checkpoints and the WAL starts over (SQLite's wal_autocheckpoint).
     /// A background checkpointer copies pages earlier, so this mostly bounds the WAL file's size.
     /// </summary>

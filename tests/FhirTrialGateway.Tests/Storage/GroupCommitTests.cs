@@ -1,0 +1,125 @@
+using FhirTrialGateway.Core.Resources;
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using FhirTrialGateway.Storage.Sqlite;
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FhirTrialGateway.Tests.Storage;
+
+/// <summary>
+/// Writes that arrive while a group runs join it for <see cref="SqliteStoreOptions.GroupOpenMilliseconds"/>: fewer
+/// commits under load, each unit still undone alone when it fails. The first unit of each scenario holds the writer
+/// until the later units are queued, so which group a unit lands in does not depend on timing.
+/// </summary>
+public sealed class GroupCommitTests
+{
+    [Fact]
+    public async Task Writes_queued_while_a_group_runs_join_its_commit_and_a_failing_one_is_undone_alone()
+    {
+        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 60_000);
+        var store = opened.Store;
+        Task<string>? failing = null;
+
+        var counts = await CountsWhileAUnitHoldsTheWriter(store, "G-1", () =>
+        [
+            store.WriteAsync(session => Create(session, "G-2"), CancellationToken.None),
+            failing = store.WriteAsync<string>(session =>
+            {
+                Create(session, "G-3");
+                throw new InvalidOperationException("this unit fails");
+            }, CancellationToken.None),
+        ]);
+
+        counts.Commits.Should().Be(1, "the two units queued while the first ran joined its group");
+        counts.Writes.Should().Be(2, "the failed unit was rolled back to its savepoint, its batchmates committed");
+        await failing!.Invoking(async t => await t).Should().ThrowAsync<InvalidOperationException>();
+        (await IdentifiersFound(store, "G-1", "G-2", "G-3")).Should().Equal("G-1", "G-2");
+    }
+
+    [Fact]
+    public async Task A_group_that_has_been_open_long_enough_leaves_later_writes_to_the_next_commit()
+    {
+        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 0);
+        var store = opened.Store;
+
+        var counts = await CountsWhileAUnitHoldsTheWriter(store, "L-1", () =>
+            [store.WriteAsync(session => Create(session, "L-2"), CancellationToken.None)]);
+
+        counts.Should().Be((2L, 2L));
+        (await IdentifiersFound(store, "L-1", "L-2")).Should().Equal("L-1", "L-2");
+    }
+
+    /// <summary>
+    /// Starts a unit that creates a Patient and keeps the writer until <paramref name="queueLater"/> has queued its
+    /// writes, waits for all of them, and returns the writes and commits made meanwhile.
+    /// </summary>
+    private static async Task<(long Writes, long Commits)> CountsWhileAUnitHoldsTheWriter(
+        SqliteResourceStore store, string identifier, Func<Task[]> queueLater)
+    {
+        var before = store.WriterCounts;
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        var first = store.WriteAsync(session =>
+        {
+            var id = Create(session, identifier);
+            started.SetResult();
+            release.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue("the test releases the unit once the later units are queued");
+            return id;
+        }, CancellationToken.None);
+        await started.Task;
+        var later = queueLater();
+        release.Set();
+        await first;
+        await Task.WhenAny(Task.WhenAll(later));
+        var after = store.WriterCounts;
+        return (after.Writes - before.Writes, after.Commits - before.Commits);
+    }
+
+    private static string Create(IWriteSession session, string identifier)
+    {
+        var patient = new Patient { Identifier = [new Identifier("urn:test:group", identifier)] };
+        return ResourceWriter.Create(session, patient, SearchIndexer.Instance.Extract(patient)).Stored.Id;
+    }
+
+    private static async Task<List<string>> IdentifiersFound(SqliteResourceStore store, params string[] identifiers)
+    {
+        var found = new List<string>();
+        foreach (var identifier in identifiers)
+        {
+            var query = SearchRequestParser.ParseCondition("Patient", $"identifier=urn:test:group|{identifier}");
+            if ((await store.SearchAsync(query, CancellationToken.None)).Matches.Count == 1)
+            {
+                found.Add(identifier);
+            }
+        }
+
+        return found;
+    }
+
+    private sealed class OpenedStore : IAsyncDisposable
+    {
+        private readonly string _directory;
+
+        private OpenedStore(string directory, SqliteResourceStore store)
+        {
+            _directory = directory;
+            Store = store;
+        }
+
+        public SqliteResourceStore Store { get; }
+
+        public static OpenedStore Open(int groupOpenMilliseconds)
+        {
+            var directory = Path.Combine(Path.GetTempPath(), "fhirgw-store", Guid.NewGuid().ToString("N"));
+            var options = new SqliteStoreOptions { Path = Path.Combine(directory, "gateway.db"), GroupOpenMilliseconds = groupOpenMilliseconds };
+            return new OpenedStore(directory, SqliteResourceStore.Open(options, NullLogger.Instance));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Store.DisposeAsync();
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
