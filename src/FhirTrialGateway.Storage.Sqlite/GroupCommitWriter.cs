@@ -12,11 +12,10 @@ internal readonly record struct GroupLimits(int MaxWrites, TimeSpan OpenFor);
 /// <summary>
 /// The single writer of the SQLite file. Units of work queue up; the writer thread takes every waiting unit, and
 /// for a short while also those that arrive while the group runs (up to a limit), runs each inside its own savepoint
-/// of one transaction and commits once. Callers are answered
-/// only after the <see cref="WalSyncer"/> has flushed that commit to disk, so an acknowledged write is durable, and
-/// one fsync is shared by every group committed while the previous one ran. A unit that throws is rolled back to its
-/// savepoint alone; its batchmates still commit. Because there is one writer, a unit's checks and writes cannot
-/// interleave with another's.
+/// of one transaction and commits once. Callers are answered only after the <see cref="WalSyncer"/> has flushed that
+/// commit to disk, so an acknowledged write is durable, and one fsync is shared by every group committed while the
+/// previous one ran. A unit that throws is rolled back to its savepoint alone; its batchmates still commit. Because
+/// there is one writer, a unit's checks and writes cannot interleave with another's.
 /// </summary>
 internal sealed class GroupCommitWriter : IAsyncDisposable
 {
@@ -62,7 +61,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
         return unit.Task;
     }
 
-    /// <summary>Writes committed and commits made so far (read without a lock: for statistics only).</summary>
+    /// <summary>Writes committed and commits made so far (each read atomically, the pair not: for statistics).</summary>
     public (long Writes, long Commits) Counts => (Interlocked.Read(ref _writes), Interlocked.Read(ref _commits));
 
     /// <summary>Stops taking writes, finishes every queued one, then closes the file.</summary>

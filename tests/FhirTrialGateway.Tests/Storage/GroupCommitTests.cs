@@ -1,16 +1,19 @@
+using FhirTrialGateway.Core.Audit;
 using FhirTrialGateway.Core.Resources;
 using FhirTrialGateway.Core.Search;
 using FhirTrialGateway.Core.Storage;
 using FhirTrialGateway.Storage.Sqlite;
 using Hl7.Fhir.Model;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FhirTrialGateway.Tests.Storage;
 
 /// <summary>
 /// Writes that arrive while a group runs join it for <see cref="SqliteStoreOptions.GroupOpenMilliseconds"/>: fewer
-/// commits under load, each unit still undone alone when it fails. The first unit of each scenario holds the writer
-/// until the later units are queued, so which group a unit lands in does not depend on timing.
+/// commits under load, each unit still undone alone when it fails, and the audit hash chain whole across a unit
+/// rolled back and a group that did not commit. The first unit of each scenario holds the writer until the later units
+/// are queued, so which group a unit lands in does not depend on timing.
 /// </summary>
 public sealed class GroupCommitTests
 {
@@ -21,7 +24,7 @@ public sealed class GroupCommitTests
         var store = opened.Store;
         Task<string>? failing = null;
 
-        var counts = await CountsWhileAUnitHoldsTheWriter(store, "G-1", () =>
+        var counts = await CountsWhileAUnitHoldsTheWriter(store, session => Create(session, "G-1"), () =>
         [
             store.WriteAsync(session => Create(session, "G-2"), CancellationToken.None),
             failing = store.WriteAsync<string>(session =>
@@ -43,38 +46,88 @@ public sealed class GroupCommitTests
         await using var opened = OpenedStore.Open(groupOpenMilliseconds: 0);
         var store = opened.Store;
 
-        var counts = await CountsWhileAUnitHoldsTheWriter(store, "L-1", () =>
+        var counts = await CountsWhileAUnitHoldsTheWriter(store, session => Create(session, "L-1"), () =>
             [store.WriteAsync(session => Create(session, "L-2"), CancellationToken.None)]);
 
         counts.Should().Be((2L, 2L));
         (await IdentifiersFound(store, "L-1", "L-2")).Should().Equal("L-1", "L-2");
     }
 
+    [Fact]
+    public async Task A_rolled_back_unit_leaves_no_audit_link_behind_and_the_chain_stays_whole()
+    {
+        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 60_000);
+        var store = opened.Store;
+        Task<int>? failing = null;
+
+        var counts = await CountsWhileAUnitHoldsTheWriter(store, Audit, () =>
+        [
+            failing = store.WriteAsync<int>(session =>
+            {
+                Audit(session);
+                throw new InvalidOperationException("this unit fails after linking its AuditEvent");
+            }, CancellationToken.None),
+            store.WriteAsync(session => { Audit(session); return 0; }, CancellationToken.None),
+        ]);
+
+        counts.Should().Be((2L, 1L));
+        await failing!.Invoking(async t => await t).Should().ThrowAsync<InvalidOperationException>();
+        await opened.CloseAsync();
+        var report = SqliteAuditVerifier.Verify(opened.DatabasePath);
+        report.Problems.Should().BeEmpty("the third link follows the first: the failed unit's link was rolled back");
+        report.Links.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task After_a_group_that_did_not_commit_the_next_audit_link_follows_the_last_one_on_disk()
+    {
+        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 60_000);
+        var store = opened.Store;
+        await store.WriteAsync(session => { Audit(session); return 0; }, CancellationToken.None);
+        Task<int>? failingGroup = null;
+
+        // A unit failing with "disk full" fails its whole group, the first unit's link included.
+        var counts = await CountsWhileAUnitHoldsTheWriter(store, Audit, () =>
+        [
+            failingGroup = store.WriteAsync<int>(_ => throw new SqliteException("disk full (simulated)", 13), CancellationToken.None),
+        ]);
+        await store.WriteAsync(session => { Audit(session); return 0; }, CancellationToken.None);
+
+        counts.Should().Be((0L, 0L));
+        await failingGroup!.Invoking(async t => await t).Should().ThrowAsync<StoreUnavailableException>();
+        await opened.CloseAsync();
+        var report = SqliteAuditVerifier.Verify(opened.DatabasePath);
+        report.Problems.Should().BeEmpty();
+        report.Links.Should().Be(2);
+    }
+
     /// <summary>
-    /// Starts a unit that creates a Patient and keeps the writer until <paramref name="queueLater"/> has queued its
-    /// writes, waits for all of them, and returns the writes and commits made meanwhile.
+    /// Starts a unit that runs <paramref name="firstWork"/> and keeps the writer until <paramref name="queueLater"/> has
+    /// queued its writes, waits for all of them, and returns the writes and commits made meanwhile.
     /// </summary>
     private static async Task<(long Writes, long Commits)> CountsWhileAUnitHoldsTheWriter(
-        SqliteResourceStore store, string identifier, Func<Task[]> queueLater)
+        SqliteResourceStore store, Action<IWriteSession> firstWork, Func<Task[]> queueLater)
     {
         var before = store.WriterCounts;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var release = new ManualResetEventSlim();
         var first = store.WriteAsync(session =>
         {
-            var id = Create(session, identifier);
+            firstWork(session);
             started.SetResult();
             release.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue("the test releases the unit once the later units are queued");
-            return id;
+            return 0;
         }, CancellationToken.None);
         await started.Task;
         var later = queueLater();
         release.Set();
-        await first;
-        await Task.WhenAny(Task.WhenAll(later));
+        await Task.WhenAny(Task.WhenAll([first, .. later]));
         var after = store.WriterCounts;
         return (after.Writes - before.Writes, after.Commits - before.Commits);
     }
+
+    private static void Audit(IWriteSession session) =>
+        AuditWriter.Record(session, new AuditTrail("group-commit-tests", null, "127.0.0.1") { Interaction = "read" }, 200);
 
     private static string Create(IWriteSession session, string identifier)
     {
@@ -101,13 +154,26 @@ public sealed class GroupCommitTests
     {
         private readonly string _directory;
 
+        private SqliteResourceStore? _store;
+
         private OpenedStore(string directory, SqliteResourceStore store)
         {
             _directory = directory;
-            Store = store;
+            _store = store;
         }
 
-        public SqliteResourceStore Store { get; }
+        public SqliteResourceStore Store => _store ?? throw new InvalidOperationException("The store is closed.");
+
+        public string DatabasePath => Path.Combine(_directory, "gateway.db");
+
+        public async Task CloseAsync()
+        {
+            if (_store is not null)
+            {
+                await _store.DisposeAsync();
+                _store = null;
+            }
+        }
 
         public static OpenedStore Open(int groupOpenMilliseconds)
         {
@@ -118,7 +184,7 @@ public sealed class GroupCommitTests
 
         public async ValueTask DisposeAsync()
         {
-            await Store.DisposeAsync();
+            await CloseAsync();
             Directory.Delete(_directory, recursive: true);
         }
     }
