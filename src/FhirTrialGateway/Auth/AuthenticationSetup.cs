@@ -113,7 +113,7 @@ internal static class AuthenticationSetup
         }
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        builder.Services.AddSingleton(services => new ValidatedTokenCache(options));
+        builder.Services.AddSingleton(services => new ValidatedTokenCache(options, services.GetRequiredService<TimeProvider>()));
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IHttpContextAccessor, TimeProvider, ValidatedTokenCache>((jwt, accessor, time, cache) =>
             {

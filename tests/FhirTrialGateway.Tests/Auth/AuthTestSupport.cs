@@ -152,3 +152,22 @@ public static class AuthorizedCalls
         return await http.SendAsync(request);
     }
 }
+
+/// <summary>Gateway settings for the suites that call with real tokens: authentication on, rate limits out of the way.</summary>
+public static class AuthSettings
+{
+    public static string[] SecuredWith(params string[][] clients) =>
+    [
+        "Auth:Enabled=true",
+        "RateLimit:TokenPermitsPerMinute=10000", "RateLimit:ApiPermitsPerSecond=10000", "RateLimit:ApiBurst=10000",
+        .. clients.SelectMany(client => client),
+    ];
+
+    /// <summary>A client registered in configuration at <paramref name="index"/> (Auth:Clients:index:...).</summary>
+    public static string[] Client(int index, string id, string role, string? site, string scope, TestClientKey key) =>
+    [
+        $"Auth:Clients:{index}:Id={id}", $"Auth:Clients:{index}:Role={role}",
+        .. site is null ? Array.Empty<string>() : [$"Auth:Clients:{index}:Site={site}"],
+        $"Auth:Clients:{index}:Scopes:0={scope}", $"Auth:Clients:{index}:Jwks={key.PublicJwks}",
+    ];
+}

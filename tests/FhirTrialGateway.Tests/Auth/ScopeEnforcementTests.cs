@@ -13,15 +13,9 @@ public sealed class ScopeEnforcementTests : GatewayTest
 {
     private static readonly TestClientKey Key = TestClientKey.Es384();
 
-    protected override string[] Settings =>
-    [
-        "Auth:Enabled=true",
-        "RateLimit:TokenPermitsPerMinute=10000", "RateLimit:ApiPermitsPerSecond=10000", "RateLimit:ApiBurst=10000",
-        "Auth:Clients:0:Id=ehr", "Auth:Clients:0:Role=hospital", "Auth:Clients:0:Site=SITE-A",
-        "Auth:Clients:0:Scopes:0=system/*.cruds", $"Auth:Clients:0:Jwks={Key.PublicJwks}",
-        "Auth:Clients:1:Id=v1-ehr", "Auth:Clients:1:Role=hospital", "Auth:Clients:1:Site=SITE-A",
-        "Auth:Clients:1:Scopes:0=system/*.*", $"Auth:Clients:1:Jwks={Key.PublicJwks}",
-    ];
+    protected override string[] Settings => AuthSettings.SecuredWith(
+        AuthSettings.Client(0, "ehr", "hospital", "SITE-A", "system/*.cruds", Key),
+        AuthSettings.Client(1, "v1-ehr", "hospital", "SITE-A", "system/*.*", Key));
 
     private Task<string> TokenAsync(string client, string scope = "system/*.cruds") =>
         AuthorizedCalls.TokenAsync(Http, Gateway.BaseUri, Key, client, scope);
