@@ -6,9 +6,6 @@ using Microsoft.Extensions.Logging;
 
 namespace FhirTrialGateway.Storage.Sqlite;
 
-/// <summary>How many writes one commit may carry, and for how long after it starts a group takes writes that arrive.</summary>
-internal readonly record struct GroupLimits(int MaxWrites, TimeSpan OpenFor);
-
 /// <summary>
 /// The single writer of the SQLite file. Units of work queue up; the writer thread takes every waiting unit, and
 /// for a short while also those that arrive while the group runs (up to a limit), runs each inside its own savepoint
@@ -34,13 +31,13 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private long _writes;
     private long _commits;
 
-    public GroupCommitWriter(SqliteConnection connection, WalSyncer syncer, GroupLimits limits, ILogger logger)
+    public GroupCommitWriter(SqliteConnection connection, WalSyncer syncer, SqliteStoreOptions options, ILogger logger)
     {
         _connection = connection;
         _syncer = syncer;
         _session = new SqliteWriteSession(connection);
-        _maxPerCommit = Math.Max(1, limits.MaxWrites);
-        _openForTicks = (long)(Math.Max(0, limits.OpenFor.TotalSeconds) * Stopwatch.Frequency);
+        _maxPerCommit = Math.Max(1, options.MaxWritesPerCommit);
+        _openForTicks = Math.Max(0, options.GroupOpenMilliseconds) * Stopwatch.Frequency / 1000;
         _logger = logger;
         _savepoint = Command("SAVEPOINT unit");
         _release = Command("RELEASE unit");
@@ -93,7 +90,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
     /// <summary>
     /// Takes the next unit of the group: every unit queued when the group started, then those that arrive while it
-    /// runs, until it has run for <see cref="GroupLimits.OpenFor"/>. Every commit rewrites the same hot pages (the
+    /// runs, until it has run for <see cref="SqliteStoreOptions.GroupOpenMilliseconds"/>. Every commit rewrites the same hot pages (the
     /// ends of the append-only B-trees and of each busy index range) once, so a larger group writes fewer pages per
     /// write; taking late arrivals costs no idle time, unlike waiting for them (tried, decision 0001).
     /// </summary>

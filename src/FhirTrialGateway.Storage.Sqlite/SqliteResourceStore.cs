@@ -58,8 +58,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         logger.LogInformation("SQLite store open at {DatabasePath} (WAL, every acknowledged write flushed to disk)", path);
         var checkpointer = new WalCheckpointer(builder.ToString(), logger);
         builder.Mode = SqliteOpenMode.ReadOnly;
-        var writer = new GroupCommitWriter(writeConnection, new WalSyncer(path, logger),
-            new GroupLimits(options.MaxWritesPerCommit, TimeSpan.FromMilliseconds(options.GroupOpenMilliseconds)), logger);
+        var writer = new GroupCommitWriter(writeConnection, new WalSyncer(path, logger), options, logger);
         return new SqliteResourceStore(builder.ToString(), writer, checkpointer);
     }
 

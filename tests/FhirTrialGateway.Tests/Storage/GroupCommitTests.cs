@@ -5,7 +5,6 @@ using FhirTrialGateway.Core.Storage;
 using FhirTrialGateway.Storage.Sqlite;
 using Hl7.Fhir.Model;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FhirTrialGateway.Tests.Storage;
 
@@ -15,13 +14,13 @@ namespace FhirTrialGateway.Tests.Storage;
 /// rolled back and a group that did not commit. The first unit of each scenario holds the writer until the later units
 /// are queued, so which group a unit lands in does not depend on timing.
 /// </summary>
-public sealed class GroupCommitTests
+public sealed class GroupCommitTests : StoreTest
 {
     [Fact]
     public async Task Writes_queued_while_a_group_runs_join_its_commit_and_a_failing_one_is_undone_alone()
     {
-        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 60_000);
-        var store = opened.Store;
+        await ReopenAsync(options => options.GroupOpenMilliseconds = 60_000);
+        var store = Store;
         Task<string>? failing = null;
 
         var counts = await CountsWhileAUnitHoldsTheWriter(store, session => Create(session, "G-1"), () =>
@@ -43,8 +42,8 @@ public sealed class GroupCommitTests
     [Fact]
     public async Task A_group_that_has_been_open_long_enough_leaves_later_writes_to_the_next_commit()
     {
-        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 0);
-        var store = opened.Store;
+        await ReopenAsync(options => options.GroupOpenMilliseconds = 0);
+        var store = Store;
 
         var counts = await CountsWhileAUnitHoldsTheWriter(store, session => Create(session, "L-1"), () =>
             [store.WriteAsync(session => Create(session, "L-2"), CancellationToken.None)]);
@@ -56,8 +55,8 @@ public sealed class GroupCommitTests
     [Fact]
     public async Task A_rolled_back_unit_leaves_no_audit_link_behind_and_the_chain_stays_whole()
     {
-        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 60_000);
-        var store = opened.Store;
+        await ReopenAsync(options => options.GroupOpenMilliseconds = 60_000);
+        var store = Store;
         Task<int>? failing = null;
 
         var counts = await CountsWhileAUnitHoldsTheWriter(store, Audit, () =>
@@ -72,8 +71,8 @@ public sealed class GroupCommitTests
 
         counts.Should().Be((2L, 1L));
         await failing!.Invoking(async t => await t).Should().ThrowAsync<InvalidOperationException>();
-        await opened.CloseAsync();
-        var report = SqliteAuditVerifier.Verify(opened.DatabasePath);
+        await CloseStoreAsync();
+        var report = SqliteAuditVerifier.Verify(DatabasePath);
         report.Problems.Should().BeEmpty("the third link follows the first: the failed unit's link was rolled back");
         report.Links.Should().Be(2);
     }
@@ -81,8 +80,8 @@ public sealed class GroupCommitTests
     [Fact]
     public async Task After_a_group_that_did_not_commit_the_next_audit_link_follows_the_last_one_on_disk()
     {
-        await using var opened = OpenedStore.Open(groupOpenMilliseconds: 60_000);
-        var store = opened.Store;
+        await ReopenAsync(options => options.GroupOpenMilliseconds = 60_000);
+        var store = Store;
         await store.WriteAsync(session => { Audit(session); return 0; }, CancellationToken.None);
         Task<int>? failingGroup = null;
 
@@ -95,8 +94,8 @@ public sealed class GroupCommitTests
 
         counts.Should().Be((0L, 0L));
         await failingGroup!.Invoking(async t => await t).Should().ThrowAsync<StoreUnavailableException>();
-        await opened.CloseAsync();
-        var report = SqliteAuditVerifier.Verify(opened.DatabasePath);
+        await CloseStoreAsync();
+        var report = SqliteAuditVerifier.Verify(DatabasePath);
         report.Problems.Should().BeEmpty();
         report.Links.Should().Be(2);
     }
@@ -148,44 +147,5 @@ public sealed class GroupCommitTests
         }
 
         return found;
-    }
-
-    private sealed class OpenedStore : IAsyncDisposable
-    {
-        private readonly string _directory;
-
-        private SqliteResourceStore? _store;
-
-        private OpenedStore(string directory, SqliteResourceStore store)
-        {
-            _directory = directory;
-            _store = store;
-        }
-
-        public SqliteResourceStore Store => _store ?? throw new InvalidOperationException("The store is closed.");
-
-        public string DatabasePath => Path.Combine(_directory, "gateway.db");
-
-        public async Task CloseAsync()
-        {
-            if (_store is not null)
-            {
-                await _store.DisposeAsync();
-                _store = null;
-            }
-        }
-
-        public static OpenedStore Open(int groupOpenMilliseconds)
-        {
-            var directory = Path.Combine(Path.GetTempPath(), "fhirgw-store", Guid.NewGuid().ToString("N"));
-            var options = new SqliteStoreOptions { Path = Path.Combine(directory, "gateway.db"), GroupOpenMilliseconds = groupOpenMilliseconds };
-            return new OpenedStore(directory, SqliteResourceStore.Open(options, NullLogger.Instance));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await CloseAsync();
-            Directory.Delete(_directory, recursive: true);
-        }
     }
 }

@@ -24,6 +24,15 @@ public abstract class StoreTest : IAsyncLifetime
         Directory.Delete(Path.GetDirectoryName(DatabasePath)!, recursive: true);
     }
 
+    /// <summary>Closes the store and opens the same file again with options changed by <paramref name="configure"/>.</summary>
+    protected async Task ReopenAsync(Action<SqliteStoreOptions> configure)
+    {
+        await CloseStoreAsync();
+        var options = new SqliteStoreOptions { Path = DatabasePath };
+        configure(options);
+        _store = SqliteResourceStore.Open(options, NullLogger.Instance);
+    }
+
     protected async Task CloseStoreAsync()
     {
         if (_store is not null)
