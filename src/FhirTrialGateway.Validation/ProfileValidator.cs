@@ -30,8 +30,12 @@ public sealed class ProfileValidator : IDisposable
     private readonly Lock _firstUse = new();
 
     // The validator blocks on async resolvers internally; unbounded parallel callers starve the thread pool, so at
-    // most one validation per core runs at a time and the rest queue here.
+    // most one validation per core runs at a time and the rest queue here: the server's callers asynchronously
+    // (ValidateAsync), so that a request waiting for its turn holds no thread.
     private readonly SemaphoreSlim _gate = new(Environment.ProcessorCount, Environment.ProcessorCount);
+
+    /// <summary>The turns at the validator (one per core); tests take them all to see that a caller waits without blocking.</summary>
+    internal SemaphoreSlim Turns => _gate;
     private readonly Lazy<IReadOnlyList<string>> _packageProfiles;
 
     public ProfileValidator(ValidationOptions options, string? contentRoot = null)
@@ -150,6 +154,37 @@ public sealed class ProfileValidator : IDisposable
     public OperationOutcome Validate(Resource resource, IReadOnlyCollection<string>? profiles = null)
     {
         ArgumentNullException.ThrowIfNull(resource);
+        _gate.Wait();
+        try
+        {
+            return ValidateAdmitted(resource, profiles);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Validate"/> for callers that must not block while waiting for their turn (the server's requests).
+    /// </summary>
+    public async ValueTask<OperationOutcome> ValidateAsync(Resource resource, IReadOnlyCollection<string>? profiles = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return ValidateAdmitted(resource, profiles);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private OperationOutcome ValidateAdmitted(Resource resource, IReadOnlyCollection<string>? profiles)
+    {
         var outcome = new OperationOutcome();
         var targets = new List<string>();
         foreach (var profile in profiles ?? [])
@@ -197,7 +232,7 @@ public sealed class ProfileValidator : IDisposable
     /// (nothing to check beyond parsing); otherwise the outcome of validating against the claimed and required
     /// profiles. The caller rejects the write (422) when the outcome has an error or fatal issue; warnings never block.
     /// </summary>
-    public OperationOutcome? ValidateForWrite(Resource resource)
+    public async ValueTask<OperationOutcome?> ValidateForWriteAsync(Resource resource, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(resource);
         var required = _options.RequiredProfiles.GetValueOrDefault(resource.TypeName) ?? [];
@@ -207,7 +242,7 @@ public sealed class ProfileValidator : IDisposable
             return null;
         }
 
-        return Validate(resource, required);
+        return await ValidateAsync(resource, required, cancellationToken);
     }
 
     private OperationOutcome ValidateOnce(Resource resource, string profile)
@@ -215,15 +250,7 @@ public sealed class ProfileValidator : IDisposable
         var needed = ValidationIssues.ProfilesUsedBy(resource).Append(profile).ToList();
         if (needed.All(_compiled.ContainsKey))
         {
-            _gate.Wait();
-            try
-            {
-                return RunOnPool(() => _validator.Validate(resource, profile));
-            }
-            finally
-            {
-                _gate.Release();
-            }
+            return RunOnPool(() => _validator.Validate(resource, profile));
         }
 
         // A profile nobody has used yet: compile it on one thread at a time (see the class remarks).

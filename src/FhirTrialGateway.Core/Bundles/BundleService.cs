@@ -71,7 +71,7 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         RequireDistinctIdentities(entries);
         foreach (var entry in entries.Where(e => e.Resource is not null && e.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT))
         {
-            InEntry(entry, () => WriteValidation.Require(validator, entry.Resource!));
+            await InEntryAsync(entry, () => WriteValidation.RequireAsync(validator, entry.Resource!, cancellationToken));
         }
 
         var conditions = entries.ToDictionary(e => e.Index, e => Condition(e));
@@ -156,8 +156,19 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         var pending = new Task<EntryOutcome>[bundle.Entry.Count];
         for (var index = 0; index < bundle.Entry.Count; index++)
         {
-            // Units are queued in entry order and run independently (each its own savepoint).
-            pending[index] = RunBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, audit, site, cancellationToken);
+            // Units are queued in entry order (each checked before the next) and run independently (each its own savepoint).
+            (EntryRequest Entry, SearchQuery? Condition) checkedEntry;
+            try
+            {
+                checkedEntry = await CheckBatchEntryAsync(bundle.Entry[index], index, baseUrl, authorize, cancellationToken);
+            }
+            catch (FhirException error)
+            {
+                pending[index] = Task.FromException<EntryOutcome>(error);
+                continue;
+            }
+
+            pending[index] = RunBatchEntryAsync(checkedEntry.Entry, checkedEntry.Condition, baseUrl, audit, site, cancellationToken);
         }
 
         var response = new Bundle { Type = Bundle.BundleType.BatchResponse };
@@ -179,26 +190,24 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         return response;
     }
 
-    private Task<EntryOutcome> RunBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl, Action<EntryRequest> authorize,
-        AuditTrail? audit, string? site, CancellationToken cancellationToken)
+    /// <summary>Parses, authorizes and validates one batch entry; a FhirException is that entry's answer.</summary>
+    private async Task<(EntryRequest Entry, SearchQuery? Condition)> CheckBatchEntryAsync(Bundle.EntryComponent raw, int index, string baseUrl,
+        Action<EntryRequest> authorize, CancellationToken cancellationToken)
     {
-        EntryRequest entry;
-        SearchQuery? condition;
-        try
+        var entry = EntryRequest.Parse(raw, index, baseUrl);
+        InEntry(entry, () => authorize(entry));
+        var condition = Condition(entry);
+        if (entry.Resource is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
         {
-            entry = EntryRequest.Parse(raw, index, baseUrl);
-            InEntry(entry, () => authorize(entry));
-            condition = Condition(entry);
-            if (entry.Resource is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
-            {
-                InEntry(entry, () => WriteValidation.Require(validator, entry.Resource));
-            }
-        }
-        catch (FhirException error)
-        {
-            return Task.FromException<EntryOutcome>(error);
+            await InEntryAsync(entry, () => WriteValidation.RequireAsync(validator, entry.Resource, cancellationToken));
         }
 
+        return (entry, condition);
+    }
+
+    private Task<EntryOutcome> RunBatchEntryAsync(EntryRequest entry, SearchQuery? condition, string baseUrl, AuditTrail? audit, string? site,
+        CancellationToken cancellationToken)
+    {
         if (entry.Method == Bundle.HTTPVerb.GET)
         {
             return ReadForBatchAsync(entry, site, cancellationToken);
@@ -334,4 +343,16 @@ public sealed class BundleService(IResourceStore store, ResourceService resource
         work();
         return true;
     });
+
+    private static async Task InEntryAsync(EntryRequest entry, Func<ValueTask> work)
+    {
+        try
+        {
+            await work();
+        }
+        catch (FhirException error)
+        {
+            throw EntryErrors.ForEntry(error, entry);
+        }
+    }
 }

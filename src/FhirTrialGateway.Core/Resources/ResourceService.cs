@@ -60,21 +60,21 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
         return stored;
     }
 
-    public Task<WriteResult> CreateAsync(string resourceType, Resource resource, SearchQuery? ifNoneExist,
+    public async Task<WriteResult> CreateAsync(string resourceType, Resource resource, SearchQuery? ifNoneExist,
         CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         RequireBodyType(resourceType, resource);
-        WriteValidation.Require(validator, resource);
+        await WriteValidation.RequireAsync(validator, resource, cancellationToken);
         StampSite(resource, site);
         var tokens = _indexer.Extract(resource);
         var json = PreparedJson.Of(resource, ResourceWriter.NewId()); // serialized here, not on the writer thread
-        return ifNoneExist is null
+        return await (ifNoneExist is null
             ? store.WriteAsync(session => Audited(session, audit, ResourceWriter.Create(session, resource, tokens, site: site, json: json)), cancellationToken)
             : store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalCreate(session, resource, tokens, ifNoneExist, site, json)),
-                cancellationToken);
+                cancellationToken));
     }
 
-    public Task<WriteResult> UpdateAsync(string resourceType, string id, Resource resource, int? ifMatchVersion,
+    public async Task<WriteResult> UpdateAsync(string resourceType, string id, Resource resource, int? ifMatchVersion,
         CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         RequireBodyType(resourceType, resource);
@@ -91,14 +91,14 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
                 $"{resourceType}.id");
         }
 
-        WriteValidation.Require(validator, resource);
+        await WriteValidation.RequireAsync(validator, resource, cancellationToken);
         StampSite(resource, site);
         var tokens = _indexer.Extract(resource);
-        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion, site)),
+        return await store.WriteAsync(session => Audited(session, audit, ResourceWriter.Update(session, resource, id, tokens, ifMatchVersion, site)),
             cancellationToken);
     }
 
-    public Task<WriteResult> ConditionalUpdateAsync(string resourceType, Resource resource, SearchQuery condition,
+    public async Task<WriteResult> ConditionalUpdateAsync(string resourceType, Resource resource, SearchQuery condition,
         int? ifMatchVersion, CancellationToken cancellationToken, AuditTrail? audit = null, string? site = null)
     {
         RequireBodyType(resourceType, resource);
@@ -107,10 +107,10 @@ public sealed class ResourceService(IResourceStore store, WriteValidator? valida
             FhirModel.RequireValidId(bodyId, $"{resourceType}.id");
         }
 
-        WriteValidation.Require(validator, resource);
+        await WriteValidation.RequireAsync(validator, resource, cancellationToken);
         StampSite(resource, site);
         var tokens = _indexer.Extract(resource);
-        return store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion, site)),
+        return await store.WriteAsync(session => Audited(session, audit, ResourceWriter.ConditionalUpdate(session, resource, tokens, condition, ifMatchVersion, site)),
             cancellationToken);
     }
 

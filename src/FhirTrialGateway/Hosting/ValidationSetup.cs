@@ -13,13 +13,6 @@ internal static class ValidationSetup
 {
     public static void AddGatewayValidation(this WebApplicationBuilder builder)
     {
-        // The Firely validator is synchronous and the ProfileValidator lets one validation per core run at a time:
-        // requests waiting for their turn hold a thread-pool thread. With the pool's default minimum (the core count)
-        // a burst of concurrent validated writes starves it (measured: 7 creates/s at 16 clients); a higher minimum
-        // lets waiting requests queue without stalling the rest of the server.
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
-
         var options = builder.Configuration.GetSection(ValidationOptions.SectionName).Get<ValidationOptions>() ?? new ValidationOptions();
         if (string.IsNullOrWhiteSpace(options.SnapshotCachePath))
         {
@@ -34,16 +27,16 @@ internal static class ValidationSetup
         builder.Services.AddSingleton<WriteValidator>(services =>
         {
             var required = options.RequiredProfiles;
-            return resource =>
+            return (resource, cancellationToken) =>
             {
                 // Most writes claim no profile and have none required: they never touch (or build) the validator.
                 var claims = resource.Meta?.Profile.Any() == true;
                 if (!claims && !required.ContainsKey(resource.TypeName))
                 {
-                    return null;
+                    return ValueTask.FromResult<Hl7.Fhir.Model.OperationOutcome?>(null);
                 }
 
-                return services.GetRequiredService<ProfileValidator>().ValidateForWrite(resource);
+                return services.GetRequiredService<ProfileValidator>().ValidateForWriteAsync(resource, cancellationToken);
             };
         });
         if (builder.Configuration.GetValue("Validation:WarmOnStart", true))

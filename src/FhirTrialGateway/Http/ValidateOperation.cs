@@ -51,7 +51,7 @@ internal static class ValidateOperation
         RequireMode(mode);
         return Answer(mode == "delete"
             ? Outcomes.Information("Deletion is allowed: this server has no rules that forbid deleting it.")
-            : Validate(validator, resource, profiles));
+            : await ValidateAsync(validator, resource, profiles, context.RequestAborted));
     }
 
     private static async Task<IResult> ValidateStored(string type, string id, HttpContext context, ResourceService resources,
@@ -60,12 +60,13 @@ internal static class ValidateOperation
         FhirModel.RequireResourceType(type);
         ScopeAuthorization.Require(context, type, Interaction.Read);
         var stored = await resources.ReadAsync(type, id, context.RequestAborted, context.DataSite());
-        return Answer(Validate(validator, ResourceSerializer.ParseStored(stored.Json!), QueryProfiles(context)));
+        return Answer(await ValidateAsync(validator, ResourceSerializer.ParseStored(stored.Json!), QueryProfiles(context), context.RequestAborted));
     }
 
-    private static OperationOutcome Validate(ProfileValidator validator, Resource resource, List<string> profiles)
+    private static async Task<OperationOutcome> ValidateAsync(ProfileValidator validator, Resource resource, List<string> profiles,
+        CancellationToken cancellationToken)
     {
-        var outcome = validator.Validate(resource, profiles.Count == 0 ? null : profiles);
+        var outcome = await validator.ValidateAsync(resource, profiles.Count == 0 ? null : profiles, cancellationToken);
         if (outcome.Issue.Count == 0)
         {
             outcome.Issue.Add(new OperationOutcome.IssueComponent

@@ -79,22 +79,22 @@ public sealed class ProfileValidatorTests
     }
 
     [Fact]
-    public void Write_check_is_skipped_when_nothing_is_claimed_or_required()
+    public async Task Write_check_is_skipped_when_nothing_is_claimed_or_required()
     {
-        Validator.ValidateForWrite(new Patient { Id = "p1", BirthDate = "1970-01-01" }).Should().BeNull();
+        (await Validator.ValidateForWriteAsync(new Patient { Id = "p1", BirthDate = "1970-01-01" })).Should().BeNull();
     }
 
     [Fact]
-    public void Write_check_validates_a_claimed_known_profile()
+    public async Task Write_check_validates_a_claimed_known_profile()
     {
-        var outcome = Validator.ValidateForWrite(SharedValidators.Load("invalid/Patient-full-birth-date.json"));
+        var outcome = await Validator.ValidateForWriteAsync(SharedValidators.Load("invalid/Patient-full-birth-date.json"));
 
         outcome.Should().NotBeNull();
         outcome!.Issue.Should().Contain(i => ValidationIssues.IsError(i) && ValidationIssues.Message(i).Contains("tpat-1"));
     }
 
     [Fact]
-    public void Required_profile_applies_to_resources_that_claim_nothing()
+    public async Task Required_profile_applies_to_resources_that_claim_nothing()
     {
         using var validator = SharedValidators.With(o => o.RequiredProfiles["AdverseEvent"] = [SharedValidators.AdverseEventProfile]);
         var bare = new AdverseEvent
@@ -104,15 +104,42 @@ public sealed class ProfileValidatorTests
             Subject = new ResourceReference("Patient/p1"),
         };
 
-        var outcome = validator.ValidateForWrite(bare);
+        var outcome = await validator.ValidateForWriteAsync(bare);
 
         outcome.Should().NotBeNull();
         ValidationIssues.HasErrors(outcome!).Should().BeTrue("the trial AE profile needs grade, date, seriousness, outcome and study");
-        validator.ValidateForWrite(new Patient { Id = "p1" }).Should().BeNull("Patient has no required profile");
+        (await validator.ValidateForWriteAsync(new Patient { Id = "p1" })).Should().BeNull("Patient has no required profile");
 
         var valid = SharedValidators.Load("valid/AdverseEvent-grade-2-moderate.json");
         valid.Meta = null;
-        ValidationIssues.HasErrors(validator.ValidateForWrite(valid)!).Should().BeFalse();
+        ValidationIssues.HasErrors((await validator.ValidateForWriteAsync(valid))!).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_write_waiting_for_its_turn_holds_no_thread_and_can_be_cancelled()
+    {
+        // The server's writes wait here when every core is validating; a blocked wait would hold a thread-pool thread
+        // per waiting request (on 2 cores, 16 concurrent validated creates starved the pool).
+        using var validator = SharedValidators.With(_ => { });
+        var invalid = SharedValidators.Load("invalid/Patient-full-birth-date.json");
+        await validator.ValidateForWriteAsync(invalid); // compiles the profile outside the test's timing
+        for (var turn = 0; turn < Environment.ProcessorCount; turn++)
+        {
+            validator.Turns.Wait();
+        }
+
+        using var cancelled = new CancellationTokenSource();
+        var started = Task.Factory.StartNew(() => (Waiting: validator.ValidateForWriteAsync(invalid).AsTask(),
+            Cancelled: validator.ValidateForWriteAsync(invalid, cancelled.Token).AsTask()), TaskCreationOptions.LongRunning);
+        var (waiting, toCancel) = await started.WaitAsync(TimeSpan.FromSeconds(30)); // times out when the callers block
+        waiting.IsCompleted.Should().BeFalse("every turn is taken");
+        await cancelled.CancelAsync();
+        await toCancel.Invoking(t => t).Should().ThrowAsync<OperationCanceledException>();
+
+        validator.Turns.Release(Environment.ProcessorCount);
+        var outcome = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        outcome!.Issue.Should().Contain(i => ValidationIssues.IsError(i) && ValidationIssues.Message(i).Contains("tpat-1"));
+        validator.Turns.CurrentCount.Should().Be(Environment.ProcessorCount, "the cancelled wait took no turn and the finished one gave its back");
     }
 
     [Fact]
