@@ -2,11 +2,24 @@ using System.Net;
 using FhirTrialGateway.Tests.Infrastructure;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Rest;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FhirTrialGateway.Tests.Http;
 
 public sealed class MetadataAndOperabilityTests : GatewayTest
 {
+    [Fact]
+    public void Settings_files_are_read_once_and_not_watched()
+    {
+        // Watching them means watching the content root and every folder under it, the default database's included:
+        // each WAL write then woke the file watcher (a quarter of the create rate, docs/benchmarks.md).
+        var configuration = (IConfigurationRoot)Gateway.Services.GetRequiredService<IConfiguration>();
+        var files = configuration.Providers.OfType<FileConfigurationProvider>().ToList();
+        files.Should().NotBeEmpty("appsettings.json is one of the gateway's configuration sources");
+        files.Should().OnlyContain(file => !file.Source.ReloadOnChange);
+    }
+
     [Fact]
     public async Task CapabilityStatement_states_version_formats_and_interactions_per_type()
     {
