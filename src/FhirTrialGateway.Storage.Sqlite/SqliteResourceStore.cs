@@ -56,7 +56,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         SqliteSchema.Migrate(builder.ToString(), logger);
 
         logger.LogInformation("SQLite store open at {DatabasePath} (WAL, every acknowledged write flushed to disk)", path);
-        var checkpointer = new WalCheckpointer(builder.ToString(), logger);
+        var checkpointer = new WalCheckpointer(builder.ToString(), TimeSpan.FromMilliseconds(Math.Max(1, options.CheckpointIntervalMilliseconds)), logger);
         builder.Mode = SqliteOpenMode.ReadOnly;
         var writer = new GroupCommitWriter(writeConnection, new WalSyncer(path, logger), options, logger);
         return new SqliteResourceStore(builder.ToString(), writer, checkpointer);

@@ -50,6 +50,49 @@ public sealed class WalCheckpointTests : IDisposable
         ((long)(await count.ExecuteScalarAsync())!).Should().Be(Creates);
     }
 
+    [Fact]
+    public async Task The_background_checkpointer_alone_copies_every_commit_into_the_database_file()
+    {
+        var path = Path.Combine(_directory, "gateway.db");
+        const int Creates = 200;
+        // The writer's own checkpoint never runs (its threshold is out of reach): only the background one can copy.
+        await using var store = SqliteResourceStore.Open(
+            new SqliteStoreOptions { Path = path, WalCheckpointPages = int.MaxValue, CheckpointIntervalMilliseconds = 5 }, NullLogger.Instance);
+        var service = new ResourceService(store);
+        for (var i = 0; i < Creates; i++)
+        {
+            await service.CreateAsync("Basic", new Basic { Code = new CodeableConcept("urn:test", "ckpt") }, null, CancellationToken.None);
+        }
+
+        // The database file alone (copied without its WAL) holds what the checkpointer copied so far.
+        var copy = Path.Combine(_directory, "copy.db");
+        long inFile = -1;
+        for (var attempt = 0; attempt < 200 && inFile != Creates; attempt++)
+        {
+            await Task.Delay(50);
+            File.Copy(path, copy, overwrite: true);
+            inFile = CountBasics(copy);
+        }
+
+        inFile.Should().Be(Creates, "every commit is copied into the database file by the background checkpointer");
+    }
+
+    private static long CountBasics(string path)
+    {
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var count = connection.CreateCommand();
+            count.CommandText = "SELECT COUNT(*) FROM resources WHERE resource_type = 'Basic'";
+            return (long)count.ExecuteScalar()!;
+        }
+        catch (SqliteException)
+        {
+            return -1; // copied while the checkpointer was writing it: try again
+        }
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))
