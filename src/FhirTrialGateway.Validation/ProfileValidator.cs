@@ -33,15 +33,15 @@ public sealed class ProfileValidator : IDisposable
     // most one validation per core runs at a time and the rest queue here: the server's callers asynchronously
     // (ValidateAsync), so that a request waiting for its turn holds no thread.
     private readonly SemaphoreSlim _gate = new(Environment.ProcessorCount, Environment.ProcessorCount);
-
-    /// <summary>The turns at the validator (one per core); tests take them all to see that a caller waits without blocking.</summary>
-    internal SemaphoreSlim Turns => _gate;
     private readonly Lazy<IReadOnlyList<string>> _packageProfiles;
 
     public ProfileValidator(ValidationOptions options, string? contentRoot = null)
         : this(options, contentRoot, null)
     {
     }
+
+    /// <summary>The turns at the validator (one per core); tests take them all to see that a caller waits without blocking.</summary>
+    internal SemaphoreSlim Turns => _gate;
 
     internal ProfileValidator(ValidationOptions options, string? contentRoot, SharedCoreDefinitions? shared)
     {
