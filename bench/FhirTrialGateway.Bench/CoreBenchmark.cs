@@ -7,9 +7,10 @@ namespace FhirTrialGateway.Bench;
 /// <summary>Issue 2's benchmark: durable create and read through HTTP, and the SDK's bare parse/serialize rates.</summary>
 internal static class CoreBenchmark
 {
-    public static async Task<int> RunAsync(int clients, TimeSpan duration, LoadGenerator generator)
+    public static async Task<int> RunAsync(int clients, TimeSpan duration, LoadGenerator generator, bool randomOrder)
     {
-        Console.WriteLine($"# core benchmark: {clients} clients, {duration.TotalSeconds:0} s per phase, load from {generator}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"# core benchmark: {clients} clients, {duration.TotalSeconds:0} s per phase, load from {generator}, " +
+            $"Observations {(randomOrder ? "in random order" : "in order")}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         if (generator == LoadGenerator.HttpClient && !WrkLoad.Installed)
         {
             Console.WriteLine("wrk is not installed (apt-get install wrk): the load comes from HttpClient, which takes about 70 us of the 2 cores per request.");
@@ -19,7 +20,7 @@ internal static class CoreBenchmark
         Console.WriteLine($"Observation size: {CreateReadLoad.Bodies[0].Length} bytes (JSON)");
 
         await using var gateway = await GatewayUnderTest.StartAsync(["Auth:Enabled=false", "Validation:WarmOnStart=false"]);
-        var figures = await CreateReadLoad.RunAsync(gateway, clients, duration, generator);
+        var figures = await CreateReadLoad.RunAsync(gateway, clients, duration, generator, randomOrder: randomOrder);
 
         Console.WriteLine();
         Console.WriteLine("| measurement | clients | requests | throughput /s | p50 ms | p99 ms | failures |");

@@ -35,16 +35,32 @@ internal static class CreateReadLoad
     /// <summary>wrk when it is installed, otherwise HttpClient (printed with the figures).</summary>
     public static LoadGenerator DefaultGenerator => WrkLoad.Installed ? LoadGenerator.Wrk : LoadGenerator.HttpClient;
 
-    /// <param name="bearerToken">An access token sent with each request (null: none, development mode).</param>
-    public static Task<Figures> RunAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, LoadGenerator generator, string? bearerToken = null) =>
-        generator == LoadGenerator.Wrk
-            ? RunWithWrkAsync(gateway, clients, duration, bearerToken)
-            : RunWithHttpClientAsync(gateway, clients, duration, bearerToken);
+    /// <summary>
+    /// <see cref="Bodies"/> in a fixed random order. Each client sends its list in order, so with <see cref="Bodies"/>
+    /// the creates that share a commit carry neighbouring subjects and identifiers and share index leaves; in this
+    /// order their index keys scatter as traffic from many sites would.
+    /// </summary>
+    public static readonly byte[][] BodiesInRandomOrder = Shuffled(Bodies);
 
-    private static async Task<Figures> RunWithWrkAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, string? bearerToken)
+    /// <param name="bearerToken">An access token sent with each request (null: none, development mode).</param>
+    /// <param name="randomOrder">Send <see cref="BodiesInRandomOrder"/> instead of <see cref="Bodies"/>.</param>
+    public static Task<Figures> RunAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, LoadGenerator generator, string? bearerToken = null,
+        bool randomOrder = false) =>
+        generator == LoadGenerator.Wrk
+            ? RunWithWrkAsync(gateway, clients, duration, bearerToken, randomOrder ? BodiesInRandomOrder : Bodies)
+            : RunWithHttpClientAsync(gateway, clients, duration, bearerToken, randomOrder ? BodiesInRandomOrder : Bodies);
+
+    private static byte[][] Shuffled(byte[][] bodies)
+    {
+        var copy = (byte[][])bodies.Clone();
+        new Random(20261125).Shuffle(copy);
+        return copy;
+    }
+
+    private static async Task<Figures> RunWithWrkAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, string? bearerToken, byte[][] bodies)
     {
         var authorization = bearerToken is null ? null : "Bearer " + bearerToken;
-        var creates = Bodies.Select(body => ("POST", "/fhir/Observation", (byte[]?)body)).ToList();
+        var creates = bodies.Select(body => ("POST", "/fhir/Observation", (byte[]?)body)).ToList();
         await WrkLoad.RunAsync("warm-up", gateway.BaseUri, clients, WarmUp, creates, authorization);
         var cpuBefore = gateway.ProcessorTime;
         var created = await WrkLoad.RunAsync("create (durable: answered after the WAL fsync)", gateway.BaseUri, clients, duration, creates, authorization);
@@ -76,7 +92,8 @@ internal static class CreateReadLoad
         return ids.Count > 0 ? ids : throw new InvalidOperationException("The create phase made no Observation to read.");
     }
 
-    private static async Task<Figures> RunWithHttpClientAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, string? bearerToken)
+    private static async Task<Figures> RunWithHttpClientAsync(GatewayUnderTest gateway, int clients, TimeSpan duration, string? bearerToken,
+        byte[][] bodies)
     {
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false }) { BaseAddress = gateway.BaseUri };
         Action<HttpRequestMessage>? authorize = bearerToken is null
@@ -86,7 +103,7 @@ internal static class CreateReadLoad
 
         async Task<bool> Create(int client, int n)
         {
-            using var response = await FhirPost.MinimalAsync(http, "fhir/Observation", Bodies[(client * 7919 + n) % Bodies.Length], authorize);
+            using var response = await FhirPost.MinimalAsync(http, "fhir/Observation", bodies[(client * 7919 + n) % bodies.Length], authorize);
             if (response.StatusCode != HttpStatusCode.Created)
             {
                 return false;

@@ -15,8 +15,13 @@ var load = new Option<LoadGenerator>("--load")
     Description = "What sends the create/read load: wrk (the default when installed) or HttpClient (in this process).",
     DefaultValueFactory = _ => CreateReadLoad.DefaultGenerator,
 };
-var core = new Command("core", "Create and read throughput and latency, with the SDK's parse/serialize baseline.") { clients, seconds, load };
-core.SetAction((parse, _) => CoreBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(load)));
+var randomOrder = new Option<bool>("--random-order")
+{
+    Description = "Send the Observations in a random order, so that the index keys of one commit scatter (default: in order, as earlier figures).",
+};
+var core = new Command("core", "Create and read throughput and latency, with the SDK's parse/serialize baseline.") { clients, seconds, load, randomOrder };
+core.SetAction((parse, _) => CoreBenchmark.RunAsync(parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(seconds)), parse.GetValue(load),
+    parse.GetValue(randomOrder)));
 var micro = new Command("micro", "Per-step cost of a create on one thread: parse, index extraction, serialize.");
 micro.SetAction(_ => MicroBenchmark.Run());
 var bundleSeconds = new Option<int>("--seconds") { Description = "Measured seconds per cell.", DefaultValueFactory = _ => 5 };
