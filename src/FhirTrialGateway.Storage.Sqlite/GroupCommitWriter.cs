@@ -31,11 +31,11 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
     private long _writes;
     private long _commits;
 
-    public GroupCommitWriter(SqliteConnection connection, WalSyncer syncer, SqliteStoreOptions options, ILogger logger)
+    public GroupCommitWriter(SqliteConnection connection, SearchKeys searchKeys, WalSyncer syncer, SqliteStoreOptions options, ILogger logger)
     {
         _connection = connection;
         _syncer = syncer;
-        _session = new SqliteWriteSession(connection);
+        _session = new SqliteWriteSession(connection, searchKeys);
         _maxPerCommit = Math.Max(1, options.MaxWritesPerCommit);
         _openForTicks = Math.Max(0, options.GroupOpenMilliseconds) * Stopwatch.Frequency / 1000;
         _logger = logger;
@@ -160,8 +160,9 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 }
             }
 
-            _session.WriteHeldIndexRows();
+            _session.BeforeCommit();
             transaction.Commit();
+            _session.AfterCommit();
             Interlocked.Increment(ref _commits);
             Interlocked.Add(ref _writes, committed.Count);
             if (committed.Count > 0)

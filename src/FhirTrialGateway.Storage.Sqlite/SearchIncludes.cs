@@ -22,7 +22,7 @@ internal static class SearchIncludes
     public readonly record struct Keyed(long Key, StoredResource Resource);
 
     public static (List<StoredResource> Included, bool Truncated) Run(SqliteConnection connection, SqliteTransaction transaction,
-        IReadOnlyList<IncludeSpec> includes, IReadOnlyList<Keyed> matches)
+        SearchKeys searchKeys, IReadOnlyList<IncludeSpec> includes, IReadOnlyList<Keyed> matches)
     {
         var seen = new HashSet<(string, string)>(matches.Select(m => (m.Resource.ResourceType, m.Resource.Id)));
         var included = new List<StoredResource>();
@@ -32,7 +32,7 @@ internal static class SearchIncludes
             var next = new List<Keyed>();
             foreach (var include in includes.Where(i => depth == 0 || i.Iterate))
             {
-                foreach (var found in Follow(connection, transaction, include, frontier))
+                foreach (var found in Follow(connection, transaction, searchKeys, include, frontier))
                 {
                     if (included.Count >= MaxIncluded)
                     {
@@ -53,7 +53,8 @@ internal static class SearchIncludes
         return (included, false);
     }
 
-    private static List<Keyed> Follow(SqliteConnection connection, SqliteTransaction transaction, IncludeSpec include, List<Keyed> from)
+    private static List<Keyed> Follow(SqliteConnection connection, SqliteTransaction transaction, SearchKeys searchKeys, IncludeSpec include,
+        List<Keyed> from)
     {
         var result = new List<Keyed>();
         IReadOnlyList<string> parameters = include.Parameter == "*"
@@ -66,11 +67,11 @@ internal static class SearchIncludes
             {
                 using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                var sql = new SqlText(command);
+                var sql = new SqlText(command, searchKeys);
                 sql.Append($"SELECT DISTINCT r.rid, {SearchSql.VersionColumns} FROM reference_index x ")
                     .Append("JOIN resources r ON r.resource_type = x.target_type AND r.id = x.target_id JOIN resource_versions v ON v.seq = r.seq ")
                     .Append("WHERE x.rid IN (").Append(sql.BindList(chunk)).Append(") AND ");
-                SearchClauseSql.AppendParameterRows(sql, "x", include.SourceType, parameters);
+                SearchClauseSql.AppendParameterRows(sql, "x", include.SourceType, parameters, ofKnownRid: true);
                 sql.Append("r.deleted = 0");
                 if (include.TargetType is not null)
                 {
@@ -95,10 +96,10 @@ internal static class SearchIncludes
             {
                 using var command = connection.CreateCommand();
                 command.Transaction = transaction;
-                var sql = new SqlText(command);
+                var sql = new SqlText(command, searchKeys);
                 sql.Append($"SELECT DISTINCT r.rid, {SearchSql.VersionColumns} FROM reference_index x ")
                     .Append("JOIN resources r ON r.rid = x.rid JOIN resource_versions v ON v.seq = r.seq ")
-                    .Append("WHERE x.resource_type = ").Append(sql.Bind(include.SourceType)).Append(" AND ");
+                    .Append("WHERE ");
                 SearchClauseSql.AppendParameterRows(sql, "x", include.SourceType, parameters);
                 sql.Append("x.target_id IN (").Append(sql.BindList(chunk))
                     .Append(") AND x.target_type = ").Append(sql.Bind(group.Key)).Append(" AND r.deleted = 0");

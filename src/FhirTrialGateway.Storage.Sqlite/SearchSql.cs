@@ -39,17 +39,17 @@ internal static class SearchSql
     public const string KeyOnly = "$key";
 
     /// <summary>Ids of matches in key order (conditional interactions).</summary>
-    public static void BuildIds(SqliteCommand command, SearchQuery query, int limit)
+    public static void BuildIds(SqliteCommand command, SearchQuery query, int limit, SearchKeys searchKeys)
     {
-        var sql = new SqlText(command);
+        var sql = new SqlText(command, searchKeys);
         var key = AppendSelect(sql, query, "r.id");
         sql.Append($" ORDER BY {key} LIMIT {limit}");
         command.CommandText = sql.Text.ToString();
     }
 
-    public static void BuildCount(SqliteCommand command, SearchQuery query)
+    public static void BuildCount(SqliteCommand command, SearchQuery query, SearchKeys searchKeys)
     {
-        var sql = new SqlText(command);
+        var sql = new SqlText(command, searchKeys);
         sql.Append("SELECT COUNT(*) FROM (");
         AppendSelect(sql, query with { Cursor = null, Sort = [] }, "1", withSnapshot: true);
         sql.Append(')');
@@ -60,9 +60,9 @@ internal static class SearchSql
     /// One page plus one row (to know whether another page follows): columns key, the version columns, then the sort
     /// values. A backward page (previous link) runs in reverse order; the caller reverses the rows.
     /// </summary>
-    public static void BuildPage(SqliteCommand command, SearchQuery query)
+    public static void BuildPage(SqliteCommand command, SearchQuery query, SearchKeys searchKeys)
     {
-        var sql = new SqlText(command);
+        var sql = new SqlText(command, searchKeys);
         var backward = query.Cursor?.Backward == true;
         if (query.Sort.Count == 0)
         {
@@ -130,9 +130,9 @@ internal static class SearchSql
         }
 
         sql.Append(driver is null ? " WHERE r.deleted = 0" : " WHERE 1 = 1");
-        if (query.ResourceType is not null)
+        if (query.ResourceType is not null && driver is null)
         {
-            sql.Append(driver is null ? " AND r.resource_type = " : " AND d.resource_type = ").Append(sql.Bind(query.ResourceType));
+            sql.Append(" AND r.resource_type = ").Append(sql.Bind(query.ResourceType)); // a driver's pid names the type
         }
         else if (query.Types.Count > 0)
         {
@@ -147,7 +147,7 @@ internal static class SearchSql
         if (driver is not null)
         {
             sql.Append(" AND ");
-            SearchClauseSql.AppendCondition(sql, driver, "d", query.ResourceType);
+            SearchClauseSql.AppendCondition(sql, driver, "d", query.ResourceType, ofKnownRid: false);
         }
 
         foreach (var clause in query.Clauses.Where(c => !ReferenceEquals(c, driver)))
@@ -229,7 +229,7 @@ internal static class SearchSql
             SearchParamType.Reference => "target_id",
             _ => "uri",
         };
-        var rows = SearchClauseSql.ParameterRows(sql, "x", resourceType, [key.Parameter]);
+        var rows = SearchClauseSql.ParameterRows(sql, "x", resourceType, [key.Parameter], ofKnownRid: true);
         return $"COALESCE((SELECT {aggregate}(x.{column}) FROM {SearchClauseSql.TableOf(key.Type)} x WHERE {rows}x.rid = r.rid), {missing})";
     }
 }

@@ -16,10 +16,12 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     private readonly GroupCommitWriter _writer;
     private readonly WalCheckpointer _checkpointer;
     private readonly PreparedReads _reads;
+    private readonly SearchKeys _searchKeys;
 
-    private SqliteResourceStore(string readConnectionString, GroupCommitWriter writer, WalCheckpointer checkpointer)
+    private SqliteResourceStore(string readConnectionString, SearchKeys searchKeys, GroupCommitWriter writer, WalCheckpointer checkpointer)
     {
         _readConnectionString = readConnectionString;
+        _searchKeys = searchKeys;
         _reads = new PreparedReads(readConnectionString);
         _writer = writer;
         _checkpointer = checkpointer;
@@ -58,8 +60,9 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         logger.LogInformation("SQLite store open at {DatabasePath} (WAL, every acknowledged write flushed to disk)", path);
         var checkpointer = new WalCheckpointer(builder.ToString(), TimeSpan.FromMilliseconds(Math.Max(1, options.CheckpointIntervalMilliseconds)), logger);
         builder.Mode = SqliteOpenMode.ReadOnly;
-        var writer = new GroupCommitWriter(writeConnection, new WalSyncer(path, logger), options, logger);
-        return new SqliteResourceStore(builder.ToString(), writer, checkpointer);
+        var searchKeys = SearchKeys.Load(writeConnection);
+        var writer = new GroupCommitWriter(writeConnection, searchKeys, new WalSyncer(path, logger), options, logger);
+        return new SqliteResourceStore(builder.ToString(), searchKeys, writer, checkpointer);
     }
 
     /// <summary>Writes committed and commits made since the store opened (how many writes a commit carries on average).</summary>
@@ -138,7 +141,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         {
             using var count = connection.CreateCommand();
             count.Transaction = transaction;
-            SearchSql.BuildCount(count, bounded);
+            SearchSql.BuildCount(count, bounded, _searchKeys);
             total = (long)count.ExecuteScalar()!;
         }
 
@@ -147,7 +150,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
             return Task.FromResult(new SearchPage([], total, null, null, snapshot));
         }
 
-        var rows = ReadPage(connection, transaction, bounded);
+        var rows = ReadPage(connection, transaction, bounded, _searchKeys);
         var backward = query.Cursor?.Backward == true;
         var more = rows.Count > query.Count;
         if (more)
@@ -172,7 +175,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         var page = new SearchPage(matches, total, next, previous, snapshot);
         if (query.Includes.Count > 0 && rows.Count > 0)
         {
-            var (included, truncated) = SearchIncludes.Run(connection, transaction, query.Includes,
+            var (included, truncated) = SearchIncludes.Run(connection, transaction, _searchKeys, query.Includes,
                 rows.Select(r => new SearchIncludes.Keyed(r.Key, r.Resource)).ToList());
             page = page with { Included = included, IncludesTruncated = truncated };
         }
@@ -181,11 +184,11 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     }
 
     private static List<(long Key, StoredResource Resource, object?[] SortValues)> ReadPage(SqliteConnection connection,
-        SqliteTransaction transaction, SearchQuery query)
+        SqliteTransaction transaction, SearchQuery query, SearchKeys searchKeys)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        SearchSql.BuildPage(command, query);
+        SearchSql.BuildPage(command, query, searchKeys);
         var rows = new List<(long, StoredResource, object?[])>(query.Count + 1);
         using var reader = command.ExecuteReader();
         while (reader.Read())

@@ -53,7 +53,7 @@ internal sealed partial class SqliteWriteSession
     }
 
     /// <summary>Writes every held row (before the commit, or before a query of the index inside a unit).</summary>
-    public void WriteHeldIndexRows()
+    private void WriteHeldIndexRows()
     {
         foreach (var (rid, held) in _heldIndexRows)
         {
@@ -77,12 +77,47 @@ internal sealed partial class SqliteWriteSession
         _heldIndexRows.Clear();
     }
 
+    /// <summary>
+    /// Last step before the group commits: its held index rows, then the search_keys rows of the pids they use for the
+    /// first time. Written here, outside every unit's savepoint, a pid's row cannot be rolled back with one unit while
+    /// other units' rows that use it commit.
+    /// </summary>
+    public void BeforeCommit()
+    {
+        WriteHeldIndexRows();
+        foreach (var (pid, (type, parameter)) in _searchKeysToWrite)
+        {
+            Bind(_insertSearchKey, ("$pid", pid), ("$type", type), ("$param", parameter));
+            _insertSearchKey.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The group committed: the pids written with it are in the file.</summary>
+    public void AfterCommit()
+    {
+        _searchKeysInFile.UnionWith(_searchKeysToWrite.Keys);
+        _searchKeysToWrite.Clear();
+    }
+
     /// <summary>After the group's commit or rollback: nothing of it is held any more.</summary>
     public void DiscardHeldIndexRows()
     {
         _heldIndexRows.Clear();
         _unitUndo.Clear();
         _inUnit = false;
+        _searchKeysToWrite.Clear(); // after a rollback, the next commit that uses them writes them
+    }
+
+    /// <summary>The pid of an index row's type and parameter; one new to the file is written before the commit.</summary>
+    private long SearchKey(string type, string parameter)
+    {
+        var pid = _searchKeys.GetOrAdd(type, parameter);
+        if (!_searchKeysInFile.Contains(pid))
+        {
+            _searchKeysToWrite.TryAdd(pid, (type, parameter));
+        }
+
+        return pid;
     }
 
     private void HoldIndexRows(long rid, string type, SearchIndexRows rows, bool replacesRows)

@@ -10,8 +10,11 @@ namespace FhirTrialGateway.Storage.Sqlite;
 /// </summary>
 internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
 {
-    /// <summary>The columns every index table starts with: (rid, n) is its key, n numbering a resource's rows in the table.</summary>
-    private static readonly string[] KeyColumns = ["rid", "n", "resource_type", "param"];
+    /// <summary>
+    /// The columns every index table starts with: (rid, n) is its key, n numbering a resource's rows in the table; pid
+    /// names the row's resource type and search parameter (<see cref="SearchKeys"/>).
+    /// </summary>
+    private static readonly string[] KeyColumns = ["rid", "n", "pid"];
 
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _readCurrent;
@@ -28,12 +31,22 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
     private readonly SqliteCommand _insertReference;
     private readonly SqliteCommand _insertUri;
     private readonly SqliteCommand _insertComposite;
+    private readonly SqliteCommand _insertSearchKey;
+    private readonly SearchKeys _searchKeys;
+
+    /// <summary>The pids whose search_keys row is committed in the file.</summary>
+    private readonly HashSet<long> _searchKeysInFile;
+
+    /// <summary>Pids this group's rows use that have no committed row yet: written just before the commit.</summary>
+    private readonly Dictionary<long, (string Type, string Parameter)> _searchKeysToWrite = [];
     private long _lastSequence;
     private long _lastMilliseconds;
 
-    public SqliteWriteSession(SqliteConnection connection)
+    public SqliteWriteSession(SqliteConnection connection, SearchKeys searchKeys)
     {
         _connection = connection;
+        _searchKeys = searchKeys;
+        _searchKeysInFile = [.. searchKeys.All];
         using (var max = connection.CreateCommand())
         {
             max.CommandText = "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(last_updated), 0) FROM resource_versions";
@@ -70,6 +83,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
         _insertReference = PrepareInsert("reference_index", "target_type", "target_id");
         _insertUri = PrepareInsert("uri_index", "uri");
         _insertComposite = PrepareInsert("composite_index", "system1", "code1", "system2", "code2", "low2", "high2", "text2");
+        _insertSearchKey = Prepare("INSERT INTO search_keys (pid, resource_type, param) VALUES ($pid, $type, $param)", "$pid", "$type", "$param");
     }
 
     public SqliteTransaction? Transaction { get; set; }
@@ -100,7 +114,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
         WriteHeldIndexRows();
         using var command = _connection.CreateCommand();
         command.Transaction = Transaction;
-        SearchSql.BuildIds(command, query, limit);
+        SearchSql.BuildIds(command, query, limit, _searchKeys);
         using var reader = command.ExecuteReader();
         var ids = new List<string>();
         while (reader.Read())
@@ -155,6 +169,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
         _updateResource.Dispose();
         _findRid.Dispose();
         _insertVersion.Dispose();
+        _insertSearchKey.Dispose();
         foreach (var command in _deleteIndexRows.Concat([_insertToken, _insertString, _insertDate, _insertNumber, _insertQuantity,
                      _insertReference, _insertUri, _insertComposite]))
         {
@@ -220,11 +235,10 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
         var parameters = command.Parameters;
         parameters[0].Value = rid;
         parameters[1].Value = n;
-        parameters[2].Value = type;
-        parameters[3].Value = parameter;
+        parameters[2].Value = SearchKey(type, parameter);
         for (var i = 0; i < values.Length; i++)
         {
-            parameters[i + 4].Value = values[i] ?? DBNull.Value;
+            parameters[i + 3].Value = values[i] ?? DBNull.Value;
         }
 
         command.ExecuteNonQuery();

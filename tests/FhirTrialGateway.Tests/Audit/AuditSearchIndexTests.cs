@@ -165,10 +165,13 @@ internal static class AuditIndexFile
     private static readonly string[] Tables = ["token_index", "string_index", "date_index", "number_index", "quantity_index",
         "reference_index", "uri_index", "composite_index"];
 
+    /// <summary>An index row's pid names its resource type in search_keys.</summary>
+    private const string IsAuditEventRow = "pid IN (SELECT pid FROM search_keys WHERE resource_type = 'AuditEvent')";
+
     public static long IndexedThrough(string path) => Scalar(path, "SELECT indexed_through FROM audit_index_mark");
 
     public static long AuditEventRowCount(string path) =>
-        Tables.Sum(table => Scalar(path, $"SELECT COUNT(*) FROM {table} WHERE resource_type = 'AuditEvent'"));
+        Tables.Sum(table => Scalar(path, $"SELECT COUNT(*) FROM {table} WHERE {IsAuditEventRow}"));
 
     /// <summary>Waits until the chain has at least <paramref name="links"/> links (queued events are written just after their request); returns the last link.</summary>
     public static async Task<long> WaitForLinksAsync(string path, int links)
@@ -225,7 +228,7 @@ internal static class AuditIndexFile
     private static Dictionary<long, int> CountsByRid(SqliteConnection connection, string table)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT rid, COUNT(*) FROM {table} WHERE resource_type = 'AuditEvent' GROUP BY rid";
+        command.CommandText = $"SELECT rid, COUNT(*) FROM {table} WHERE {IsAuditEventRow} GROUP BY rid";
         using var reader = command.ExecuteReader();
         var counts = new Dictionary<long, int>();
         while (reader.Read())

@@ -82,7 +82,8 @@ public sealed class HeldIndexRowsTests : StoreTest
         using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM token_index WHERE param = 'identifier' AND code = $code";
+        command.CommandText = "SELECT COUNT(*) FROM token_index t JOIN search_keys k ON k.pid = t.pid " +
+                              "WHERE k.resource_type = 'Patient' AND k.param = 'identifier' AND t.code = $code";
         command.Parameters.AddWithValue("$code", identifier);
         return (long)command.ExecuteScalar()!;
     }

@@ -9,8 +9,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FhirTrialGateway.Tests.Storage;
 
 /// <summary>
-/// Migration 0012 rebuilds the search index tables as WITHOUT ROWID tables keyed by (rid, n). A file written before it
-/// (schema through 0011, rows without n) must come out with every row, numbered per resource in the order written,
+/// Migration 0012 rebuilds the search index tables as WITHOUT ROWID tables keyed by (rid, n); 0013 names each row's
+/// type and parameter by a pid from search_keys. A file written before both (schema through 0011, rows without n or
+/// pid) must come out with every row, numbered per resource in the order written, under its own type and parameter,
 /// still found by searches, and replaced by the next version's rows.
 /// </summary>
 public sealed class IndexTableUpgradeTests : IDisposable
@@ -50,9 +51,9 @@ public sealed class IndexTableUpgradeTests : IDisposable
                     .BeOfType<string>().Which.Should().Contain("WITHOUT ROWID", $"{table} is rebuilt keyed by (rid, n)");
             }
 
-            Query("SELECT param, code, n FROM token_index ORDER BY n").Should()
-                .Equal(oldTokens.Select((t, n) => $"{t.Parameter}|{t.Code}|{n}"), "every token row is kept, numbered in the order written");
-            Query("SELECT norm || '|' || n FROM string_index WHERE param = 'family'").Should().ContainSingle()
+            Query("SELECT k.resource_type || '.' || k.param, t.code, t.n FROM token_index t JOIN search_keys k ON k.pid = t.pid ORDER BY t.n").Should()
+                .Equal(oldTokens.Select((t, n) => $"Patient.{t.Parameter}|{t.Code}|{n}"), "every token row is kept, numbered in the order written");
+            Query("SELECT t.norm || '|' || t.n FROM string_index t JOIN search_keys k ON k.pid = t.pid WHERE k.param = 'family'").Should().ContainSingle()
                 .Which.Should().EndWith("|" + rows.Strings.Select(s => s.Parameter).ToList().IndexOf("family"));
 
             (await Search(store, "identifier=urn:test:upgrade|U-2")).Should().Equal("before-upgrade");
@@ -65,7 +66,8 @@ public sealed class IndexTableUpgradeTests : IDisposable
             (await Search(store, "identifier=urn:test:upgrade|U-1")).Should().BeEmpty("the first version's rows are replaced");
             (await Search(store, "family=zhang")).Should().BeEmpty();
             (await Search(store, "identifier=urn:test:upgrade|U-3")).Should().Equal("before-upgrade");
-            Query("SELECT code || '|' || n FROM token_index WHERE param = 'identifier'").Should().Equal("U-3|0");
+            Query("SELECT t.code || '|' || t.n FROM token_index t JOIN search_keys k ON k.pid = t.pid WHERE k.param = 'identifier'").Should()
+                .Equal("U-3|0");
         }
     }
 

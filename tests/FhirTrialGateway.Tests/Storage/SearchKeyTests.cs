@@ -1,0 +1,72 @@
+using FhirTrialGateway.Core.Resources;
+using FhirTrialGateway.Core.Search;
+using FhirTrialGateway.Core.Storage;
+using FhirTrialGateway.Storage.Sqlite;
+using Hl7.Fhir.Model;
+using Microsoft.Data.Sqlite;
+
+namespace FhirTrialGateway.Tests.Storage;
+
+/// <summary>
+/// Index rows name their type and parameter by a pid whose pair is kept in search_keys (migration 0013). The writer
+/// gives a pid when a pair is first indexed and writes its row with the commit; a commit that fails must not leave
+/// rows, later committed, whose pid has no pair in the file, and after a restart every pid must mean what it meant.
+/// </summary>
+public sealed class SearchKeyTests : StoreTest
+{
+    [Fact]
+    public async Task A_pair_first_indexed_by_a_failed_commit_is_written_by_the_next_commit_that_uses_it_and_survives_a_restart()
+    {
+        var failing = Store.WriteAsync<int>(session =>
+        {
+            // The query writes the held rows (giving Patient's pairs their pids); "disk full" then fails the whole group.
+            Create(session, "K-1");
+            session.FindIds(SearchRequestParser.ParseCondition("Patient", "identifier=urn:test:keys|K-1"), 2).Should().HaveCount(1);
+            throw new SqliteException("disk full (simulated)", 13);
+        }, CancellationToken.None);
+        await failing.Invoking(async t => await t).Should().ThrowAsync<StoreUnavailableException>("the whole group was rolled back");
+        Scalar("SELECT COUNT(*) FROM search_keys WHERE resource_type = 'Patient'").Should().Be(0, "the group that gave the pids failed");
+
+        await Store.WriteAsync(session => Create(session, "K-2"), CancellationToken.None);
+        Scalar("SELECT COUNT(*) FROM search_keys WHERE resource_type = 'Patient' AND param = 'identifier'").Should().Be(1);
+        RowsWithoutPair().Should().Be(0);
+
+        await ReopenAsync(_ => { });
+        (await Search("Patient", "identifier=urn:test:keys|K-2")).Should().ContainSingle();
+        (await Search("Patient", "identifier=urn:test:keys|K-1")).Should().BeEmpty();
+
+        var observation = new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+            Identifier = [new Identifier("urn:test:keys", "K-2")],
+        };
+        await Store.WriteAsync(session => ResourceWriter.Create(session, observation, SearchIndexer.Instance.Extract(observation)), CancellationToken.None);
+        (await Search("Observation", "identifier=urn:test:keys|K-2")).Should().ContainSingle("pids given after the restart do not reuse the file's");
+        (await Search("Patient", "identifier=urn:test:keys|K-2")).Should().ContainSingle();
+        (await Search("Observation", "code=http://loinc.org|8867-4")).Should().ContainSingle();
+        Scalar("SELECT COUNT(DISTINCT pid) - COUNT(*) FROM search_keys").Should().Be(0);
+        RowsWithoutPair().Should().Be(0);
+    }
+
+    private static string Create(IWriteSession session, string identifier)
+    {
+        var patient = new Patient { Identifier = [new Identifier("urn:test:keys", identifier)], Name = [new HumanName { Family = "Li" }] };
+        return ResourceWriter.Create(session, patient, SearchIndexer.Instance.Extract(patient)).Stored.Id;
+    }
+
+    private async Task<IReadOnlyList<StoredResource>> Search(string type, string query) =>
+        (await Store.SearchAsync(SearchRequestParser.ParseCondition(type, query), CancellationToken.None)).Matches;
+
+    /// <summary>Index rows, in every index table, whose pid has no pair in search_keys.</summary>
+    private long RowsWithoutPair() => SearchSql.IndexTables.Sum(table => Scalar($"SELECT COUNT(*) FROM {table} WHERE pid NOT IN (SELECT pid FROM search_keys)"));
+
+    private long Scalar(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+}
