@@ -1,9 +1,9 @@
 -- Index rows name their search parameter by one small integer, pid, instead of the (resource_type, param) text pair.
 -- Why: every commit rewrites the hot leaves of each lookup index, and leaves split as entries arrive; an entry led by
 -- 'Observation' and 'subject' is 15-30 bytes longer than one led by a one- or two-byte integer, so leaves hold fewer
--- entries and split more often. Measured with the entries shortened (decision 0001, eighth amendment): 14.0 WAL frames
--- per create instead of 17.1, and 11-12% more durable creates per second. The pairs live in search_keys; the store
--- keeps them in memory (SearchKeys) and the writer adds a pair the first time a parameter is indexed.
+-- entries and split more often (decision 0001, eighth amendment: 14.7 WAL frames per create instead of 17.1, and more
+-- durable creates per second). The pairs live in search_keys; the store keeps them in memory (SearchKeys) and the
+-- writer adds a pair the first time a parameter is indexed.
 
 CREATE TABLE search_keys (
     pid           INTEGER PRIMARY KEY,
