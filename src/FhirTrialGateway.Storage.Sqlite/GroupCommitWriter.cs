@@ -183,6 +183,16 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
                 _logger.LogError(rollbackError, "Rollback after a failed group commit also failed");
             }
 
+            try
+            {
+                _session.RereadSearchKeysInFile();
+            }
+            catch (Exception readError)
+            {
+                // The pids this group gave are still not counted as in the file: the next commit that uses them writes them.
+                _logger.LogError(readError, "Reading the search keys after a failed group commit failed");
+            }
+
             var failure = new StoreUnavailableException("The write could not be committed; nothing was stored.", ex);
             foreach (var unit in batch)
             {

@@ -50,6 +50,9 @@ internal sealed class SearchKeys
     public IEnumerable<long> FindForEveryType(string parameter) =>
         _pids.Where(pair => pair.Key.Parameter == parameter).Select(pair => pair.Value);
 
+    /// <summary>Every pair with its pid, given so far.</summary>
+    public IEnumerable<(string Type, string Parameter, long Pid)> Pairs => _pids.Select(pair => (pair.Key.Type, pair.Key.Parameter, pair.Value));
+
     /// <summary>Every pid given so far (at load: exactly those committed in the file).</summary>
     public IReadOnlyCollection<long> All => [.. _pids.Values];
 

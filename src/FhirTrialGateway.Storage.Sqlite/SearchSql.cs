@@ -130,9 +130,12 @@ internal static class SearchSql
         }
 
         sql.Append(driver is null ? " WHERE r.deleted = 0" : " WHERE 1 = 1");
-        if (query.ResourceType is not null && driver is null)
+        if (query.ResourceType is not null)
         {
-            sql.Append(" AND r.resource_type = ").Append(sql.Bind(query.ResourceType)); // a driver's pid names the type
+            if (driver is null)
+            {
+                sql.Append(" AND r.resource_type = ").Append(sql.Bind(query.ResourceType)); // a driver's pid names the type
+            }
         }
         else if (query.Types.Count > 0)
         {

@@ -17,10 +17,13 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     private readonly WalCheckpointer _checkpointer;
     private readonly PreparedReads _reads;
     private readonly SearchKeys _searchKeys;
+    private readonly FileStream _oneProcess;
 
-    private SqliteResourceStore(string readConnectionString, SearchKeys searchKeys, GroupCommitWriter writer, WalCheckpointer checkpointer)
+    private SqliteResourceStore(string readConnectionString, FileStream oneProcess, SearchKeys searchKeys, GroupCommitWriter writer,
+        WalCheckpointer checkpointer)
     {
         _readConnectionString = readConnectionString;
+        _oneProcess = oneProcess;
         _searchKeys = searchKeys;
         _reads = new PreparedReads(readConnectionString);
         _writer = writer;
@@ -32,6 +35,38 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     {
         var path = Path.GetFullPath(options.Path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var oneProcess = HoldTheFile(path);
+        try
+        {
+            return Open(options, path, oneProcess, logger);
+        }
+        catch
+        {
+            oneProcess.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The writer numbers versions and search keys in memory, so two stores writing one file would give the same
+    /// numbers twice: a lock on "file.lock" (an exclusive lock the OS drops when the process ends, even on SIGKILL)
+    /// refuses the second store at start.
+    /// </summary>
+    private static FileStream HoldTheFile(string path)
+    {
+        try
+        {
+            return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidOperationException(
+                $"The database {path} is open in another gateway process (or store); one process serves one database file.", ex);
+        }
+    }
+
+    private static SqliteResourceStore Open(SqliteStoreOptions options, string path, FileStream oneProcess, ILogger logger)
+    {
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -62,8 +97,11 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         builder.Mode = SqliteOpenMode.ReadOnly;
         var searchKeys = SearchKeys.Load(writeConnection);
         var writer = new GroupCommitWriter(writeConnection, searchKeys, new WalSyncer(path, logger), options, logger);
-        return new SqliteResourceStore(builder.ToString(), searchKeys, writer, checkpointer);
+        return new SqliteResourceStore(builder.ToString(), oneProcess, searchKeys, writer, checkpointer);
     }
+
+    /// <summary>The pids readers and the writer use (tests look at them).</summary>
+    internal SearchKeys SearchKeys => _searchKeys;
 
     /// <summary>Writes committed and commits made since the store opened (how many writes a commit carries on average).</summary>
     internal (long Writes, long Commits) WriterCounts => _writer.Counts;
@@ -133,7 +171,10 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
     {
         using var connection = OpenRead();
         using var transaction = connection.BeginTransaction(deferred: true); // count, page and includes see one snapshot
-        var snapshot = query.SnapshotKey ?? MaxResourceKey(connection, transaction);
+        // Read before any SQL is built: the read starts the snapshot, and only then may the query take its pids from
+        // SearchKeys, so that every pid of a row in the snapshot is known (a later page brings its snapshot key along).
+        var newest = MaxResourceKey(connection, transaction);
+        var snapshot = query.SnapshotKey ?? newest;
         var bounded = query with { SnapshotKey = snapshot };
 
         long? total = null;
@@ -246,6 +287,7 @@ public sealed class SqliteResourceStore : IResourceStore, IAsyncDisposable
         await _writer.DisposeAsync();
         _checkpointer.Dispose();
         _reads.Dispose();
+        await _oneProcess.DisposeAsync();
     }
 
     private static long MaxResourceKey(SqliteConnection connection, SqliteTransaction transaction)

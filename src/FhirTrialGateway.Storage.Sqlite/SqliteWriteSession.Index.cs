@@ -78,9 +78,10 @@ internal sealed partial class SqliteWriteSession
     }
 
     /// <summary>
-    /// Last step before the group commits: its held index rows, then the search_keys rows of the pids they use for the
-    /// first time. Written here, outside every unit's savepoint, a pid's row cannot be rolled back with one unit while
-    /// other units' rows that use it commit.
+    /// Last step before the group commits: its held index rows, then the search_keys rows of the pids the group gave or
+    /// used while they were not yet in the file (also those of rows a rolled-back unit took back: harmless). Written
+    /// here, outside every unit's savepoint, a pid's row cannot be rolled back with one unit while other units' rows
+    /// that use it commit.
     /// </summary>
     public void BeforeCommit()
     {
@@ -99,13 +100,33 @@ internal sealed partial class SqliteWriteSession
         _searchKeysToWrite.Clear();
     }
 
-    /// <summary>After the group's commit or rollback: nothing of it is held any more.</summary>
+    /// <summary>
+    /// After the group's commit or rollback: nothing of it is held any more, neither index rows nor search_keys rows
+    /// waiting to be written (after a rollback, the next commit that uses those pids writes them).
+    /// </summary>
     public void DiscardHeldIndexRows()
     {
         _heldIndexRows.Clear();
         _unitUndo.Clear();
         _inUnit = false;
-        _searchKeysToWrite.Clear(); // after a rollback, the next commit that uses them writes them
+        _searchKeysToWrite.Clear();
+    }
+
+    /// <summary>
+    /// After a group that did not commit, which pids the file holds is read again rather than assumed: a commit that
+    /// reported failure yet reached the file would otherwise have its pids written a second time, and every later group
+    /// that uses them would fail on the duplicate.
+    /// </summary>
+    public void RereadSearchKeysInFile()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT pid FROM search_keys";
+        using var reader = command.ExecuteReader();
+        _searchKeysInFile.Clear();
+        while (reader.Read())
+        {
+            _searchKeysInFile.Add(reader.GetInt64(0));
+        }
     }
 
     /// <summary>The pid of an index row's type and parameter; one new to the file is written before the commit.</summary>

@@ -49,6 +49,41 @@ public sealed class SearchKeyTests : StoreTest
         RowsWithoutPair().Should().Be(0);
     }
 
+    [Fact]
+    public async Task After_a_failed_group_the_writer_reads_which_pairs_the_file_holds_instead_of_writing_them_twice()
+    {
+        // A group gives Patient's pairs their pids and fails; then the pairs reach the file anyway, as they would if a
+        // commit reported failure after writing. (Written here from another connection while the writer is idle.)
+        await Store.Invoking(s => s.WriteAsync<int>(session =>
+        {
+            Create(session, "K-1");
+            session.FindIds(SearchRequestParser.ParseCondition("Patient", "identifier=urn:test:keys|K-1"), 2);
+            throw new SqliteException("disk full (simulated)", 13);
+        }, CancellationToken.None)).Should().ThrowAsync<StoreUnavailableException>();
+        var given = Store.SearchKeys.Pairs.Where(pair => pair.Type == "Patient").ToList();
+        given.Should().NotBeEmpty();
+        using (var other = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            other.Open();
+            foreach (var (type, parameter, pid) in given)
+            {
+                using var insert = other.CreateCommand();
+                insert.CommandText = "INSERT INTO search_keys (pid, resource_type, param) VALUES ($pid, $type, $param)";
+                insert.Parameters.AddWithValue("$pid", pid);
+                insert.Parameters.AddWithValue("$type", type);
+                insert.Parameters.AddWithValue("$param", parameter);
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        // The next failed group makes the writer read the pairs again; a write that uses them then commits.
+        await Store.Invoking(s => s.WriteAsync<int>(_ => throw new SqliteException("disk full (simulated)", 13), CancellationToken.None))
+            .Should().ThrowAsync<StoreUnavailableException>();
+        await Store.WriteAsync(session => Create(session, "K-2"), CancellationToken.None);
+        (await Search("Patient", "identifier=urn:test:keys|K-2")).Should().ContainSingle();
+        RowsWithoutPair().Should().Be(0);
+    }
+
     private static string Create(IWriteSession session, string identifier)
     {
         var patient = new Patient { Identifier = [new Identifier("urn:test:keys", identifier)], Name = [new HumanName { Family = "Li" }] };
