@@ -185,7 +185,7 @@ internal sealed class GroupCommitWriter : IAsyncDisposable
 
             try
             {
-                _session.RereadSearchKeysInFile();
+                _session.ReadSearchKeysInFile();
             }
             catch (Exception readError)
             {

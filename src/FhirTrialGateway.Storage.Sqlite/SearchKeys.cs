@@ -46,15 +46,11 @@ internal sealed class SearchKeys
     /// <summary>The pid of one parameter of one type, or <see cref="None"/>.</summary>
     public long Find(string resourceType, string parameter) => _pids.GetValueOrDefault((resourceType, parameter), None);
 
-    /// <summary>The pids of a parameter of every type that has one (searches across types).</summary>
-    public IEnumerable<long> FindForEveryType(string parameter) =>
-        _pids.Where(pair => pair.Key.Parameter == parameter).Select(pair => pair.Value);
-
     /// <summary>Every pair with its pid, given so far.</summary>
     public IEnumerable<(string Type, string Parameter, long Pid)> Pairs => _pids.Select(pair => (pair.Key.Type, pair.Key.Parameter, pair.Value));
 
-    /// <summary>Every pid given so far (at load: exactly those committed in the file).</summary>
-    public IReadOnlyCollection<long> All => [.. _pids.Values];
+    /// <summary>The pids of a parameter of every type that has one (searches across types).</summary>
+    public IEnumerable<long> FindForEveryType(string parameter) => Pairs.Where(pair => pair.Parameter == parameter).Select(pair => pair.Pid);
 
     /// <summary>The writer's lookup: the pair's pid, a new one if it has none yet.</summary>
     public long GetOrAdd(string resourceType, string parameter)

@@ -113,11 +113,11 @@ internal sealed partial class SqliteWriteSession
     }
 
     /// <summary>
-    /// After a group that did not commit, which pids the file holds is read again rather than assumed: a commit that
-    /// reported failure yet reached the file would otherwise have its pids written a second time, and every later group
-    /// that uses them would fail on the duplicate.
+    /// Reads which pids the file holds: when the session starts, and after a group that did not commit, rather than
+    /// assuming none of its pids got there (a commit that reported failure yet reached the file would otherwise have its
+    /// pids written a second time, and every later group that uses them would fail on the duplicate).
     /// </summary>
-    public void RereadSearchKeysInFile()
+    public void ReadSearchKeysInFile()
     {
         using var command = _connection.CreateCommand();
         command.CommandText = "SELECT pid FROM search_keys";

@@ -35,7 +35,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
     private readonly SearchKeys _searchKeys;
 
     /// <summary>The pids whose search_keys row is committed in the file.</summary>
-    private readonly HashSet<long> _searchKeysInFile;
+    private readonly HashSet<long> _searchKeysInFile = [];
 
     /// <summary>Pids this group's rows use that have no committed row yet: written just before the commit.</summary>
     private readonly Dictionary<long, (string Type, string Parameter)> _searchKeysToWrite = [];
@@ -46,7 +46,6 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
     {
         _connection = connection;
         _searchKeys = searchKeys;
-        _searchKeysInFile = [.. searchKeys.All];
         using (var max = connection.CreateCommand())
         {
             max.CommandText = "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(last_updated), 0) FROM resource_versions";
@@ -84,6 +83,7 @@ internal sealed partial class SqliteWriteSession : IWriteSession, IDisposable
         _insertUri = PrepareInsert("uri_index", "uri");
         _insertComposite = PrepareInsert("composite_index", "system1", "code1", "system2", "code2", "low2", "high2", "text2");
         _insertSearchKey = Prepare("INSERT INTO search_keys (pid, resource_type, param) VALUES ($pid, $type, $param)", "$pid", "$type", "$param");
+        ReadSearchKeysInFile();
     }
 
     public SqliteTransaction? Transaction { get; set; }

@@ -17,14 +17,7 @@ public sealed class SearchKeyTests : StoreTest
     [Fact]
     public async Task A_pair_first_indexed_by_a_failed_commit_is_written_by_the_next_commit_that_uses_it_and_survives_a_restart()
     {
-        var failing = Store.WriteAsync<int>(session =>
-        {
-            // The query writes the held rows (giving Patient's pairs their pids); "disk full" then fails the whole group.
-            Create(session, "K-1");
-            session.FindIds(SearchRequestParser.ParseCondition("Patient", "identifier=urn:test:keys|K-1"), 2).Should().HaveCount(1);
-            throw new SqliteException("disk full (simulated)", 13);
-        }, CancellationToken.None);
-        await failing.Invoking(async t => await t).Should().ThrowAsync<StoreUnavailableException>("the whole group was rolled back");
+        await FailAGroupThatGivesPatientPids();
         Scalar("SELECT COUNT(*) FROM search_keys WHERE resource_type = 'Patient'").Should().Be(0, "the group that gave the pids failed");
 
         await Store.WriteAsync(session => Create(session, "K-2"), CancellationToken.None);
@@ -54,12 +47,7 @@ public sealed class SearchKeyTests : StoreTest
     {
         // A group gives Patient's pairs their pids and fails; then the pairs reach the file anyway, as they would if a
         // commit reported failure after writing. (Written here from another connection while the writer is idle.)
-        await Store.Invoking(s => s.WriteAsync<int>(session =>
-        {
-            Create(session, "K-1");
-            session.FindIds(SearchRequestParser.ParseCondition("Patient", "identifier=urn:test:keys|K-1"), 2);
-            throw new SqliteException("disk full (simulated)", 13);
-        }, CancellationToken.None)).Should().ThrowAsync<StoreUnavailableException>();
+        await FailAGroupThatGivesPatientPids();
         var given = Store.SearchKeys.Pairs.Where(pair => pair.Type == "Patient").ToList();
         given.Should().NotBeEmpty();
         using (var other = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
@@ -82,6 +70,18 @@ public sealed class SearchKeyTests : StoreTest
         await Store.WriteAsync(session => Create(session, "K-2"), CancellationToken.None);
         (await Search("Patient", "identifier=urn:test:keys|K-2")).Should().ContainSingle();
         RowsWithoutPair().Should().Be(0);
+    }
+
+    /// <summary>A group whose query writes the held rows (giving Patient's pairs their pids) and that "disk full" then fails whole.</summary>
+    private async Task FailAGroupThatGivesPatientPids()
+    {
+        var failing = Store.WriteAsync<int>(session =>
+        {
+            Create(session, "K-1");
+            session.FindIds(SearchRequestParser.ParseCondition("Patient", "identifier=urn:test:keys|K-1"), 2).Should().HaveCount(1);
+            throw new SqliteException("disk full (simulated)", 13);
+        }, CancellationToken.None);
+        await failing.Invoking(async t => await t).Should().ThrowAsync<StoreUnavailableException>("the whole group was rolled back");
     }
 
     private static string Create(IWriteSession session, string identifier)
